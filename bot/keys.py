@@ -44,3 +44,32 @@ SUBSCRIBERS = f"{PREFIX}:subscribers"  # set of conversation ids with consent
 CONSENT_LEDGER = f"{PREFIX}:consent:ledger"  # stream: every consent change
 RETRY = f"{PREFIX}:retry"  # list: messages Rasa could not answer, to replay
 VOLUNTEERS = f"{PREFIX}:volunteers"  # set of conversation ids that signed up
+
+
+def apologized(conversation_id: str) -> str:
+    """String with a TTL: the voter already heard the 'assistant unavailable' apology."""
+    return f"{PREFIX}:apologized:{{{conversation_id}}}"
+
+
+def lane_lock(conversation_id: str) -> str:
+    """String with a TTL: which gateway process works this conversation's inbox now."""
+    return f"{PREFIX}:lane:{{{conversation_id}}}"
+
+
+INBOX_PATTERN = f"{PREFIX}:inbox:*"
+DEAD_LETTERS = f"{PREFIX}:deadletter:inbox"  # list: inbox entries that failed to process
+
+
+def handoff_queue(language: str) -> str:
+    """Stream: conversations waiting for a person who speaks `language`."""
+    return f"{PREFIX}:handoff:{language}"
+
+
+def waiting_notice(conversation_id: str) -> str:
+    """String with a TTL: the queued voter was already told a person will reply."""
+    return f"{PREFIX}:waiting:{{{conversation_id}}}"
+
+
+def button_payload(token: str) -> str:
+    """String: a button payload too long for Telegram's 64-byte callback data."""
+    return f"{PREFIX}:button:{token}"

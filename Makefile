@@ -1,0 +1,71 @@
+# Samvad: `make demo` runs everything locally, `make test` runs all tests.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON3 ?= python3
+# Rasa 3.6 needs Python 3.10: python3.10 on PATH (a working one, not a bare pyenv shim), else pyenv's.
+PY310 ?= $(shell for p in $$(command -v python3.10) $$HOME/.pyenv/versions/3.10.*/bin/python3.10; do \
+            [ -x "$$p" ] && "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { echo "$$p"; break; }; done)
+VENV := .venv
+VENV_RASA := .venv-rasa
+RASA := $(VENV_RASA)/bin/rasa
+PY := $(VENV)/bin/python
+TRAIN_INPUTS := config.yml domain.yml $(sort $(wildcard nlu/*.yml stories/*.yml))
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: help setup train test test-fast demo lint browser clean
+
+help:
+	@echo "make demo    - set up, train if needed, and run Redis + Rasa + actions + gateway (Ctrl-C stops all)"
+	@echo "make test    - set up, train if needed, and run every test"
+	@echo "make train   - train the Rasa model into models/ (no-op when nothing changed)"
+	@echo "make lint    - ruff and mypy on bot/"
+
+setup: $(VENV)/.installed $(VENV_RASA)/.installed
+
+$(VENV)/.installed: requirements.txt
+	@$(PYTHON3) -c 'import sys; assert sys.version_info >= (3, 11), "need Python 3.11+ as python3"'
+	test -x $(PY) || $(PYTHON3) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV_RASA)/.installed: requirements-rasa.txt
+	@if [ -z "$(PY310)" ]; then \
+	  echo "Rasa 3.6 needs Python 3.10, and none was found (python3.10 on PATH or ~/.pyenv/versions/3.10.*)."; \
+	  echo "Install it, e.g. 'pyenv install 3.10' or 'apt-get install python3.10 python3.10-venv', then re-run make."; \
+	  exit 1; fi
+	test -x $(VENV_RASA)/bin/python || $(PY310) -m venv $(VENV_RASA)
+	$(VENV_RASA)/bin/pip install --quiet --disable-pip-version-check -r requirements-rasa.txt
+	touch $@
+
+# Train only when the training data or config changed since the last model.
+train: $(VENV_RASA)/.installed
+	@mkdir -p models
+	@sum=$$(cat $(TRAIN_INPUTS) | sha256sum | cut -d' ' -f1); \
+	if [ -f models/.inputs.sha256 ] && [ "$$(cat models/.inputs.sha256)" = "$$sum" ] && ls models/*.tar.gz >/dev/null 2>&1; then \
+	  echo "model is up to date ($$(ls -t models/*.tar.gz | head -1))"; \
+	else \
+	  $(RASA) train --data nlu stories --config config.yml --domain domain.yml --out models --fixed-model-name samvad && \
+	  echo "$$sum" > models/.inputs.sha256; \
+	fi
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-noto-core >/dev/null; }
+
+test: setup train browser
+	$(PY) -m pytest
+
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -m "not rasa and not slow and not browser"
+
+demo: setup train
+	$(PY) -m bot demo
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check bot tests
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf models results .run .pytest_cache

@@ -1,0 +1,190 @@
+"""The gateway's aiohttp application."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import weakref
+from collections.abc import AsyncIterator
+
+import aiohttp
+import structlog
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from redis.asyncio import Redis
+
+from bot import metrics
+from bot.channels.telegram import TelegramChannel, build_application
+from bot.channels.webchat import SOCKETS, WebchatChannel
+from bot.handoff.queue import HandoffQueue
+from bot.language import Language
+from bot.models import Channel
+from bot.rasa_client import RasaClient
+from bot.router import Router
+from bot.settings import Settings
+from bot.store import VoterStore
+from bot.texts import Texts
+
+log = structlog.get_logger(__name__)
+
+SETTINGS = web.AppKey("settings", Settings)
+REDIS = web.AppKey("redis", Redis)
+ROUTER = web.AppKey("router", Router)
+RASA = web.AppKey("rasa", RasaClient)
+TELEGRAM = web.AppKey("telegram", TelegramChannel)
+WEBCHAT = web.AppKey("webchat", WebchatChannel)
+
+TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
+
+
+def create_app(settings: Settings, *, telegram_polling: bool = False) -> web.Application:
+    """The whole gateway: channels, router, health and metrics.
+
+    Args:
+        settings: built once by the caller.
+        telegram_polling: serve Telegram by long polling instead of the webhook route.
+    """
+    app = web.Application(middlewares=[error_middleware], client_max_size=1024 * 1024)
+    app[SETTINGS] = settings
+    app[SOCKETS] = weakref.WeakSet()
+    webchat = WebchatChannel(public_url=settings.public_url, extra_origins=settings.webchat_origins)
+    app[WEBCHAT] = webchat
+    app.add_routes(webchat.routes())
+    app.cleanup_ctx.append(_resources)
+    if settings.telegram_enabled:
+        app.cleanup_ctx.append(_telegram(telegram_polling))
+    app.cleanup_ctx.append(_background)
+    app.on_shutdown.append(_close_sockets)
+    app.add_routes(
+        [
+            web.get("/healthz", healthz),
+            web.get("/readyz", readyz),
+            web.get("/metrics", metrics_view),
+            web.post(TELEGRAM_WEBHOOK_PATH, telegram_webhook),
+            web.get("/", to_chat),
+        ]
+    )
+    return app
+
+
+async def _resources(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    redis = Redis.from_url(settings.redis_url, decode_responses=True, health_check_interval=15)
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=30))
+    store = VoterStore(
+        redis,
+        transcript_ttl_s=settings.transcript_ttl_s,
+        transcript_max_turns=settings.transcript_max_turns,
+        dedup_ttl_s=settings.dedup_ttl_s,
+    )
+    rasa = RasaClient(session, settings.rasa_url, settings.rasa_token.get_secret_value(), settings.rasa_timeout_s)
+    router = Router(
+        redis=redis,
+        store=store,
+        rasa=rasa,
+        texts=Texts.load(settings.texts_file),
+        handoff=HandoffQueue(redis),
+        max_message_chars=settings.max_message_chars,
+    )
+    app[WEBCHAT].bind(router, store)
+    router.add_sender(Channel.WEBCHAT, app[WEBCHAT])
+    app[REDIS], app[RASA], app[ROUTER] = redis, rasa, router
+    yield
+    await router.lanes.close()
+    await session.close()
+    await redis.aclose()
+
+
+def _telegram(polling: bool):  # type: ignore[no-untyped-def]
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        settings, router = app[SETTINGS], app[ROUTER]
+        application = build_application(settings, polling=polling)
+        channel = TelegramChannel(application, router, router.store, router.texts, settings)
+        router.add_sender(Channel.TELEGRAM, channel)
+        app[TELEGRAM] = channel
+        await application.initialize()
+        await application.start()
+        if polling:
+            assert application.updater is not None
+            await application.bot.delete_webhook()
+            await application.updater.start_polling(allowed_updates=["message", "callback_query"])
+        elif settings.webhook_url:
+            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+            await application.bot.set_webhook(
+                settings.webhook_url.rstrip("/") + TELEGRAM_WEBHOOK_PATH,
+                secret_token=secret,
+                allowed_updates=["message", "callback_query", "edited_message"],
+            )
+        log.info("telegram ready", mode="polling" if polling else "webhook")
+        yield
+        if polling and application.updater is not None:
+            await application.updater.stop()
+        await channel.close()
+        await application.stop()
+        await application.shutdown()
+
+    return ctx
+
+
+async def _background(app: web.Application) -> AsyncIterator[None]:
+    router, settings = app[ROUTER], app[SETTINGS]
+    resumed = await router.lanes.resume_all()
+    if resumed:
+        log.info("resumed unfinished conversations", count=resumed)
+    tasks = [asyncio.create_task(router.run_maintenance(settings.rasa_retry_interval_s), name="maintenance")]
+    yield
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _close_sockets(app: web.Application) -> None:
+    for ws in list(app[SOCKETS]):
+        await ws.close(code=aiohttp.WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    """Unexpected errors become a plain 500 without a traceback; the log keeps the traceback."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception:
+        metrics.ERRORS.labels("http").inc()
+        log.exception("request failed", path=request.path)
+        return web.json_response({"ok": False, "error": "internal error"}, status=500)
+
+
+async def telegram_webhook(request: web.Request) -> web.StreamResponse:
+    channel = request.app.get(TELEGRAM)
+    if channel is None:
+        raise web.HTTPNotFound(text="telegram is not configured")
+    return await channel.webhook(request)
+
+
+async def to_chat(_: web.Request) -> web.Response:
+    raise web.HTTPFound("/chat")
+
+
+async def healthz(_: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    checks: dict[str, bool] = {}
+    try:
+        checks["redis"] = bool(await asyncio.wait_for(request.app[REDIS].ping(), 2))
+    except Exception:
+        checks["redis"] = False
+    checks["rasa"] = await request.app[RASA].ready()
+    ok = all(checks.values())
+    return web.json_response({"ok": ok, **checks}, status=200 if ok else 503)
+
+
+async def metrics_view(request: web.Request) -> web.Response:
+    router = request.app[ROUTER]
+    with contextlib.suppress(Exception):
+        for language in Language:
+            await router.handoff.refresh_depth(language.value)
+    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})

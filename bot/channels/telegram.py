@@ -1,0 +1,248 @@
+"""Telegram through python-telegram-bot: webhook route, long polling, and rate-limited sending.
+
+Updates are turned into `InboundMessage`s here and nowhere else. The webhook
+route stores each message in Redis before it answers Telegram, so an update
+that we acknowledged is never lost; if storing fails, Telegram gets a 503 and
+delivers the update again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+from typing import TYPE_CHECKING
+
+import structlog
+from aiohttp import web
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType, MessageLimit
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot import keys, metrics
+from bot.language import Language, detect
+from bot.models import Button, Channel, InboundMessage, Kind, OutboundMessage
+from bot.pacing import ChatPacer
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from bot.router import Router
+    from bot.settings import Settings
+    from bot.store import VoterStore
+    from bot.texts import Texts
+
+log = structlog.get_logger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+COMMANDS = ("start", "help", "language", "human", "stop", "subscribe", "delete")
+CALLBACK_DATA_MAX = 64  # bytes, Telegram's limit
+SEND_ATTEMPTS = 5
+
+
+def build_application(settings: Settings, *, polling: bool) -> Application:  # type: ignore[type-arg]
+    assert settings.telegram_bot_token is not None
+    api = settings.telegram_api_url.rstrip("/")
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=settings.telegram_max_rate,
+                group_max_rate=settings.telegram_group_rate_per_min,
+                max_retries=3,
+            )
+        )
+        .concurrent_updates(True)
+    )
+    if not polling:
+        builder = builder.updater(None)
+    return builder.build()
+
+
+class TelegramChannel:
+    """Receives updates (webhook or polling) and sends replies for one bot."""
+
+    def __init__(
+        self, application: Application, router: Router, store: VoterStore, texts: Texts, settings: Settings  # type: ignore[type-arg]
+    ) -> None:
+        self.application = application
+        self.router = router
+        self.store = store
+        self.texts = texts
+        self.redis: Redis = store.redis
+        self._secret = settings.webhook_secret.get_secret_value().encode() if settings.webhook_secret else b""
+        self._pacer = ChatPacer(settings.chat_burst, settings.chat_interval_s)
+        self._background: set[asyncio.Task[None]] = set()
+        application.add_handler(TypeHandler(Update, self._on_polled_update))
+        application.add_error_handler(self._on_error)
+
+    # --- receiving -------------------------------------------------------------------------
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """POST /telegram/webhook: check the secret, de-duplicate, store, acknowledge."""
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not self._secret or not hmac.compare_digest(given, self._secret):
+            metrics.ERRORS.labels("webhook_forbidden").inc()
+            return web.json_response({"ok": False, "error": "forbidden"}, status=403)
+        try:
+            data = json.loads(await request.read())
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("not an update object")
+            update = Update.de_json(data, self.application.bot)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            metrics.ERRORS.labels("webhook_bad_request").inc()
+            log.warning("malformed webhook body", error=f"{exc.__class__.__name__}: {exc}")
+            return web.json_response({"ok": False, "error": "malformed update"}, status=400)
+        if not await self.store.first_delivery(update.update_id):
+            return web.json_response({"ok": True, "duplicate": True})
+        try:
+            await self.receive(update)
+        except Exception:
+            # Not stored: let Telegram deliver it again.
+            await self.store.forget_delivery(update.update_id)
+            metrics.ERRORS.labels("webhook_store").inc()
+            log.exception("could not store update; asking Telegram to retry", update_id=update.update_id)
+            return web.json_response({"ok": False, "error": "try again"}, status=503)
+        return web.json_response({"ok": True})
+
+    async def _on_polled_update(self, update: object, _: ContextTypes.DEFAULT_TYPE) -> None:
+        if isinstance(update, Update) and await self.store.first_delivery(update.update_id):
+            await self.receive(update)
+
+    async def receive(self, update: Update) -> None:
+        """Turn one update into a voter message for the router, or answer it here."""
+        if update.callback_query is not None:
+            self._spawn(self._answer_callback(update.callback_query.id))
+        chat = update.effective_chat
+        if chat is None or update.edited_message or update.channel_post or update.edited_channel_post:
+            return  # edits and channel posts are not questions to answer
+        if chat.type != ChatType.PRIVATE:
+            await self._group_notice(update)
+            return
+        inbound = to_inbound(update)
+        if inbound is None:
+            return
+        if inbound.text.startswith("#"):  # a long button payload kept in Redis
+            inbound.text = await self.redis.get(keys.button_payload(inbound.text)) or ""
+        await self.router.accept(inbound)
+
+    async def _group_notice(self, update: Update) -> None:
+        message = update.effective_message
+        text = (message.text or "") if message else ""
+        bot_name = self.application.bot.username if self.application.bot._bot_user else ""
+        addressed = text.startswith("/") or (bot_name and f"@{bot_name}" in text)
+        if message and addressed and update.effective_chat:
+            language = detect(text) or Language.HI
+            notice = OutboundMessage(
+                channel=Channel.TELEGRAM,
+                chat_id=str(update.effective_chat.id),
+                text=self.texts.get("group_chat", language.value),
+            )
+            await self.send(notice)
+
+    async def _answer_callback(self, query_id: str) -> None:
+        try:
+            await self.application.bot.answer_callback_query(query_id)
+        except Exception as exc:  # the spinner stops by itself; nothing else depends on it
+            log.info("answerCallbackQuery failed", error=str(exc))
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        metrics.ERRORS.labels("telegram").inc()
+        log.error("telegram handler failed", exc_info=context.error)
+
+    def _spawn(self, coro: object) -> None:
+        task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # --- sending ---------------------------------------------------------------------------
+
+    async def send(self, message: OutboundMessage) -> None:
+        """Send one message; waits out flood limits and network trouble rather than dropping it."""
+        markup = await self._keyboard(message.buttons) if message.buttons else None
+        chunks = split_text(message.text, MessageLimit.MAX_TEXT_LENGTH)
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            await self._send_chunk(message.chat_id, chunk, markup if last else None)
+
+    async def _send_chunk(self, chat_id: str, text: str, markup: InlineKeyboardMarkup | None) -> None:
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            await self._pacer.wait(chat_id)
+            try:
+                await self.application.bot.send_message(chat_id=int(chat_id), text=text, reply_markup=markup)
+                return
+            except RetryAfter as exc:
+                delay = exc.retry_after if isinstance(exc.retry_after, (int, float)) else exc.retry_after.total_seconds()
+                log.warning("flood limit: waiting", retry_after=delay)
+                await asyncio.sleep(float(delay))
+            except Forbidden:
+                # The voter blocked the bot: nobody to deliver to.
+                await self.store.mark_unreachable(f"{Channel.TELEGRAM.short}:{chat_id}")
+                metrics.ERRORS.labels("telegram_blocked").inc()
+                return
+            except (TimedOut, NetworkError) as exc:
+                if isinstance(exc, BadRequest) or attempt == SEND_ATTEMPTS:
+                    raise
+                await asyncio.sleep(min(2.0**attempt * 0.25, 8.0))
+        raise TimedOut(f"sendMessage still flood-limited after {SEND_ATTEMPTS} attempts")
+
+    async def _keyboard(self, buttons: list[Button]) -> InlineKeyboardMarkup:
+        rows = [[InlineKeyboardButton(b.title, callback_data=await self._callback_data(b.payload))] for b in buttons]
+        return InlineKeyboardMarkup(rows)
+
+    async def _callback_data(self, payload: str) -> str:
+        """Telegram keeps at most 64 bytes of callback data; longer payloads wait in Redis."""
+        if len(payload.encode()) <= CALLBACK_DATA_MAX:
+            return payload
+        token = "#" + hashlib.sha256(payload.encode()).hexdigest()[:32]
+        await self.redis.set(keys.button_payload(token), payload, ex=30 * 24 * 3600)
+        return token
+
+    async def close(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+
+
+def to_inbound(update: Update) -> InboundMessage | None:
+    """The voter message an update from a private chat carries, or None if there is none."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    base = {"channel": Channel.TELEGRAM, "chat_id": str(chat.id), "external_id": str(update.update_id)}
+    if update.callback_query is not None:
+        return InboundMessage(**base, text=update.callback_query.data or "")
+    message = update.message
+    if message is None:
+        return None
+    text = message.text
+    if text is not None:
+        command = _command(text)
+        if command:
+            return InboundMessage(**base, kind=Kind.COMMAND, text=command)
+        return InboundMessage(**base, text=text)
+    # Photos, voice notes, stickers, locations, documents, ... : answered politely.
+    return InboundMessage(**base, kind=Kind.UNSUPPORTED, text=message.caption or "")
+
+
+def _command(text: str) -> str | None:
+    if not text.startswith("/"):
+        return None
+    name = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(text) > 1 else ""
+    return name if name in COMMANDS else None
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split at line or word breaks into pieces of at most `limit` characters."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = max(text.rfind("\n", 0, limit), text.rfind(" ", 0, limit))
+        cut = cut if cut > limit // 2 else limit
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    return [*pieces, text]

@@ -1,0 +1,77 @@
+"""Command line: `python -m bot serve | demo`."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+
+from aiohttp import web
+
+from bot import logs
+from bot.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Samvad voter-help gateway")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the gateway (web chat, Telegram webhook or polling)")
+    serve.add_argument("--polling", action="store_true", help="serve Telegram by long polling")
+    sub.add_parser("demo", help="start Redis (if needed), Rasa, the action server and the gateway")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return serve_gateway(polling=args.polling)
+    return run_demo()
+
+
+def serve_gateway(*, polling: bool) -> int:
+    from bot.app import create_app
+
+    try:
+        settings = Settings()
+    except Exception as exc:  # a bad setting stops start-up with a message that names it
+        print(f"Invalid settings: {exc}", file=sys.stderr)
+        return 2
+    logs.configure(settings.log_level, settings.log_json)
+    polling = polling or (settings.telegram_enabled and not settings.webhook_url)
+    web.run_app(create_app(settings, telegram_polling=polling), host=settings.host, port=settings.port, print=None)
+    return 0
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run_demo() -> int:
+    from bot.devstack import Stack, free_port, wait_for_http
+
+    settings = Settings()
+    stack = Stack()
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        redis_url = stack.redis_url()
+        print(f"redis:   {redis_url}")
+        actions = stack.start_actions(free_port(), redis_url)
+        print(f"actions: {actions}")
+        token = settings.rasa_token.get_secret_value()
+        rasa = stack.start_rasa(free_port(), token, redis_url, actions)
+        print(f"rasa:    {rasa} (API on 127.0.0.1 only, token required)")
+        env = {"REDIS_URL": redis_url, "SAMVAD_RASA_URL": rasa}
+        stack.spawn("gateway", [sys.executable, "-m", "bot", "serve"], env)
+        gateway = f"http://{settings.host}:{settings.port}"
+        wait_for_http(f"{gateway}/healthz", "gateway", 30, proc=stack.procs["gateway"])
+        print(f"\nWeb chat:  {gateway}/chat")
+        if settings.telegram_enabled:
+            print("Telegram:  " + ("webhook at " + str(settings.webhook_url) if settings.webhook_url else "long polling"))
+        print(f"Logs:      {stack.log_dir}/\nPress Ctrl-C to stop.")
+        while all(proc.poll() is None for proc in stack.procs.values()):
+            time.sleep(0.5)
+        dead = [name for name, proc in stack.procs.items() if proc.poll() is not None]
+        print(f"stopped: {', '.join(dead)} exited; see {stack.log_dir}/", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping…")
+        return 0
+    finally:
+        stack.stop_all()

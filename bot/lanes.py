@@ -1,0 +1,90 @@
+"""One lane per conversation: its messages are processed one at a time, in arrival order.
+
+The inbox is a Redis list, so arrival order holds across gateway processes
+and a message survives a crash until it has been processed. A short lease in
+Redis makes sure only one process works a conversation's inbox at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Awaitable, Callable
+
+import structlog
+from redis.asyncio import Redis
+
+from bot import keys, metrics
+
+log = structlog.get_logger(__name__)
+
+LEASE_MS = 60_000
+
+# Release the lease only if we still hold it.
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+Processor = Callable[[str, str], Awaitable[None]]
+
+
+class Lanes:
+    def __init__(self, redis: Redis, process: Processor) -> None:
+        self.redis = redis
+        self._process = process
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._token = secrets.token_hex(8)
+        self._release = redis.register_script(_RELEASE)
+
+    async def push(self, conversation_id: str, raw: str) -> None:
+        await self.redis.rpush(keys.inbox(conversation_id), raw)
+
+    def kick(self, conversation_id: str) -> None:
+        """Make sure a worker in this process is draining the conversation, unless one already is."""
+        if conversation_id not in self._workers:
+            task = asyncio.create_task(self._drain(conversation_id), name=f"lane:{conversation_id}")
+            self._workers[conversation_id] = task
+            task.add_done_callback(lambda _: self._workers.pop(conversation_id, None))
+
+    async def _drain(self, conversation_id: str) -> None:
+        inbox, lease = keys.inbox(conversation_id), keys.lane_lock(conversation_id)
+        while await self.redis.set(lease, self._token, nx=True, px=LEASE_MS):
+            try:
+                while (raw := await self.redis.lindex(inbox, 0)) is not None:
+                    await self._run_one(conversation_id, raw)
+                    await self.redis.lpop(inbox)
+                    await self.redis.pexpire(lease, LEASE_MS)
+            finally:
+                await self._release(keys=[lease], args=[self._token])
+            # A message pushed while we released the lease would otherwise wait for the next one.
+            if not await self.redis.llen(inbox):
+                return
+
+    async def _run_one(self, conversation_id: str, raw: str) -> None:
+        try:
+            await self._process(conversation_id, raw)
+        except Exception:
+            # A message that cannot be processed must not block the voter's lane: keep it for review.
+            metrics.ERRORS.labels("processing").inc()
+            log.exception("processing failed; message kept in the dead-letter list", conversation_id=conversation_id)
+            await self.redis.rpush(keys.DEAD_LETTERS, raw)
+
+    async def resume_all(self) -> int:
+        """At start-up: pick up inboxes that a previous process left unfinished."""
+        count = 0
+        async for key in self.redis.scan_iter(match=keys.INBOX_PATTERN, count=500):
+            conversation_id = key[key.index("{") + 1 : key.rindex("}")]
+            self.kick(conversation_id)
+            count += 1
+        return count
+
+    async def close(self) -> None:
+        for task in list(self._workers.values()):
+            task.cancel()
+        await asyncio.gather(*self._workers.values(), return_exceptions=True)
+
+    async def wait_idle(self) -> None:
+        """Wait until every lane this process works is empty (used by tests and shutdown)."""
+        while self._workers:
+            await asyncio.gather(*list(self._workers.values()), return_exceptions=True)

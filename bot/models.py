@@ -1,0 +1,74 @@
+"""Types that cross module boundaries: what a channel hands the router and gets back."""
+
+from __future__ import annotations
+
+import time
+from enum import Enum
+
+from pydantic import BaseModel, Field
+
+
+class Channel(str, Enum):
+    TELEGRAM = "telegram"
+    WEBCHAT = "webchat"
+
+    @property
+    def short(self) -> str:
+        return {"telegram": "tg", "webchat": "web"}[self.value]
+
+
+class Mode(str, Enum):
+    """Who answers the voter now."""
+
+    BOT = "bot"
+    QUEUED = "queued"
+    AGENT = "agent"
+
+
+class Kind(str, Enum):
+    TEXT = "text"  # typed text, or a button payload such as "/find_polling_station"
+    COMMAND = "command"  # a channel command the router acts on itself (e.g. /stop)
+    UNSUPPORTED = "unsupported"  # photo, voice, sticker...: answered politely
+
+
+class Button(BaseModel):
+    title: str
+    payload: str
+
+
+class InboundMessage(BaseModel):
+    """One voter message, normalized by its channel."""
+
+    channel: Channel
+    chat_id: str
+    text: str = ""
+    kind: Kind = Kind.TEXT
+    # The channel's own id for this message (Telegram update_id), for logs.
+    external_id: str | None = None
+    received_at: float = Field(default_factory=time.time)
+
+    @property
+    def conversation_id(self) -> str:
+        return conversation_id(self.channel, self.chat_id)
+
+
+class OutboundMessage(BaseModel):
+    """One message to a voter, in the channel's neutral form."""
+
+    channel: Channel
+    chat_id: str
+    text: str
+    buttons: list[Button] = []
+
+
+def conversation_id(channel: Channel, chat_id: str) -> str:
+    """The id a voter has everywhere: Redis keys, Rasa sender id, logs."""
+    return f"{channel.short}:{chat_id}"
+
+
+def parse_conversation_id(value: str) -> tuple[Channel, str]:
+    short, _, chat_id = value.partition(":")
+    for channel in Channel:
+        if channel.short == short and chat_id:
+            return channel, chat_id
+    raise ValueError(f"not a conversation id: {value!r}")

@@ -1,0 +1,57 @@
+"""The one place that knows Rasa's HTTP API: the REST channel and the conversation API."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import aiohttp
+
+from bot import metrics
+from bot.errors import RasaUnavailable
+
+
+class RasaClient:
+    """Talks to one Rasa server over a pooled aiohttp session."""
+
+    def __init__(self, session: aiohttp.ClientSession, base_url: str, token: str, timeout_s: float) -> None:
+        self._session = session
+        self._base = base_url.rstrip("/")
+        self._token = token
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+
+    async def send(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+        """Send one voter message through the REST channel; return Rasa's bot messages."""
+        body = {"sender": conversation_id, "message": text, "metadata": metadata}
+        started = time.perf_counter()
+        replies = await self._request("POST", "/webhooks/rest/webhook", json=body)
+        metrics.RASA_LATENCY.observe(time.perf_counter() - started)
+        if not isinstance(replies, list):
+            raise RasaUnavailable(f"unexpected REST reply: {type(replies).__name__}", conversation_id=conversation_id)
+        return replies
+
+    async def resume(self, conversation_id: str) -> None:
+        """Un-pause a conversation that a person handled (Rasa's `resume` event)."""
+        await self.append_events(conversation_id, [{"event": "resume"}])
+
+    async def append_events(self, conversation_id: str, events: list[dict[str, Any]]) -> None:
+        await self._request(
+            "POST", f"/conversations/{conversation_id}/tracker/events", json=events, params={"token": self._token}
+        )
+
+    async def ready(self) -> bool:
+        """True when Rasa answers and has a model loaded."""
+        try:
+            status = await self._request("GET", "/status", params={"token": self._token})
+        except RasaUnavailable:
+            return False
+        return bool(status.get("model_file")) if isinstance(status, dict) else False
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            async with self._session.request(method, self._base + path, timeout=self._timeout, **kwargs) as resp:
+                if resp.status >= 400:
+                    raise RasaUnavailable(f"{method} {path} answered {resp.status}")
+                return await resp.json(content_type=None)
+        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
+            raise RasaUnavailable(f"{method} {path}: {exc.__class__.__name__}: {exc}") from exc

@@ -1,0 +1,190 @@
+"""Routes each voter message once: to the assistant, or to the people handling it.
+
+Every message is first stored in the voter's inbox in Redis (nothing is lost
+if the process dies), then one worker per conversation takes the inbox in
+order, one message at a time. Different conversations run in parallel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Protocol
+
+import structlog
+from redis.asyncio import Redis
+
+from bot import keys, metrics
+from bot.errors import RasaUnavailable
+from bot.handoff import HANDOFF_KEY, SET_LANGUAGE_KEY, HandoffSignal
+from bot.handoff.queue import HandoffQueue
+from bot.lanes import Lanes
+from bot.language import Language, detect
+from bot.models import Button, Channel, InboundMessage, Kind, Mode, OutboundMessage
+from bot.rasa_client import RasaClient
+from bot.store import VoterProfile, VoterStore
+from bot.texts import Texts
+
+log = structlog.get_logger(__name__)
+
+# Channel commands and what the assistant hears for them. /help is answered by the gateway.
+COMMAND_PAYLOADS = {
+    "start": "/greet",
+    "language": "/change_language",
+    "human": "/ask_human",
+    "stop": "/unsubscribe",
+    "subscribe": "/subscribe_updates",
+    "delete": "/delete_data",
+}
+
+# The voter hears a notice ("we are having trouble", "a person will reply") at most once in this many seconds.
+NOTICE_EVERY_S = 600
+
+
+class Sender(Protocol):
+    async def send(self, message: OutboundMessage) -> None: ...
+
+
+class Router:
+    def __init__(
+        self,
+        *,
+        redis: Redis,
+        store: VoterStore,
+        rasa: RasaClient,
+        texts: Texts,
+        handoff: HandoffQueue,
+        max_message_chars: int,
+    ) -> None:
+        self.redis = redis
+        self.store = store
+        self.rasa = rasa
+        self.texts = texts
+        self.handoff = handoff
+        self.senders: dict[Channel, Sender] = {}
+        self._max_chars = max_message_chars
+        self.lanes = Lanes(redis, self._process)
+
+    def add_sender(self, channel: Channel, sender: Sender) -> None:
+        self.senders[channel] = sender
+
+    async def accept(self, message: InboundMessage) -> None:
+        """Store the message durably, then make sure its conversation is being worked."""
+        await self.lanes.push(message.conversation_id, message.model_dump_json())
+        self.lanes.kick(message.conversation_id)
+
+    async def _process(self, conversation_id: str, raw: str) -> None:
+        message = InboundMessage.model_validate_json(raw)
+        structlog.contextvars.bind_contextvars(conversation_id=conversation_id, channel=message.channel.value)
+        try:
+            await self.handle(message)
+        finally:
+            structlog.contextvars.unbind_contextvars("conversation_id", "channel")
+
+    async def handle(self, message: InboundMessage) -> None:
+        """Answer one voter message."""
+        profile = await self.store.profile(message)
+        language = await self._language(profile, message.text if message.kind is Kind.TEXT else "")
+        metrics.MESSAGES_IN.labels(message.channel.value, language.value).inc()
+        text = message.text.strip()[: self._max_chars]
+        await self.store.add_turn(profile.conversation_id, "voter", text or f"<{message.kind.value}>")
+
+        if message.kind is Kind.UNSUPPORTED:
+            await self.say(profile, language, "unsupported_media")
+        elif message.kind is Kind.COMMAND and text not in COMMAND_PAYLOADS:
+            await self.say(profile, language, "help")
+        elif not text:
+            await self.say(profile, language, "message_empty")
+        elif profile.mode is not Mode.BOT:
+            # The transcript holds the message for the person handling the conversation.
+            if await self._once(keys.waiting_notice(profile.conversation_id)):
+                await self.say(profile, language, "handoff_waiting")
+        else:
+            text = COMMAND_PAYLOADS.get(text, text) if message.kind is Kind.COMMAND else text
+            await self._ask_assistant(profile, language, text, message)
+
+    async def _language(self, profile: VoterProfile, text: str) -> Language:
+        """The language to answer in: detected on first contact and on a switch, unless the voter chose one."""
+        # Button payloads ("/find_polling_station") and commands say nothing about the voter's language.
+        detected = None if text.startswith("/") else detect(text)
+        if profile.language is None:
+            language = detected or Language.HI
+        elif not profile.language_locked and detected and detected is not profile.language:
+            language = detected
+        else:
+            return profile.language
+        await self.store.set_language(profile.conversation_id, language, locked=False)
+        return language
+
+    async def _ask_assistant(self, profile: VoterProfile, language: Language, text: str, message: InboundMessage) -> None:
+        metadata = {"channel": profile.channel.value, "language": language.value}
+        try:
+            replies = await self.rasa.send(profile.conversation_id, text, metadata)
+        except RasaUnavailable as exc:
+            metrics.ERRORS.labels("rasa_unavailable").inc()
+            log.warning("rasa unavailable; holding the message for retry", error=str(exc))
+            await self.hold_for_retry(message)
+            if await self._once(keys.apologized(profile.conversation_id)):
+                await self.say(profile, language, "rasa_unavailable")
+            return
+        await self._deliver_replies(profile, language, replies)
+
+    async def _deliver_replies(self, profile: VoterProfile, language: Language, replies: list[dict[str, Any]]) -> None:
+        for reply in replies:
+            custom = reply.get("custom") or {}
+            if isinstance(custom, dict) and SET_LANGUAGE_KEY in custom:
+                language = Language(custom[SET_LANGUAGE_KEY])
+                await self.store.set_language(profile.conversation_id, language, locked=True)
+            if reply.get("text"):
+                buttons = [Button(title=b["title"], payload=b["payload"]) for b in reply.get("buttons") or []]
+                await self.send(profile, language, reply["text"], buttons)
+            if isinstance(custom, dict) and HANDOFF_KEY in custom:
+                signal = HandoffSignal.model_validate(custom[HANDOFF_KEY])
+                await self.start_handoff(profile, signal)
+
+    async def _once(self, key: str) -> bool:
+        """True at most once per NOTICE_EVERY_S for `key`, so notices do not repeat on every message."""
+        return bool(await self.redis.set(key, "1", nx=True, ex=NOTICE_EVERY_S))
+
+    async def start_handoff(self, profile: VoterProfile, signal: HandoffSignal) -> None:
+        await self.store.set_mode(profile.conversation_id, Mode.QUEUED)
+        await self.handoff.enqueue(profile.conversation_id, signal)
+        log.info("handed off", reason=signal.reason.value, topic=signal.topic)
+
+    async def say(self, profile: VoterProfile, language: Language, text_name: str) -> None:
+        await self.send(profile, language, self.texts.get(text_name, language.value))
+
+    async def send(self, profile: VoterProfile, language: Language, text: str, buttons: list[Button] | None = None) -> None:
+        outbound = OutboundMessage(channel=profile.channel, chat_id=profile.chat_id, text=text, buttons=buttons or [])
+        await self.senders[profile.channel].send(outbound)
+        await self.store.add_turn(profile.conversation_id, "bot", text)
+        metrics.MESSAGES_OUT.labels(profile.channel.value, language.value).inc()
+
+    async def hold_for_retry(self, message: InboundMessage) -> None:
+        await self.redis.rpush(keys.RETRY, message.model_dump_json())
+
+    async def replay_held(self) -> int:
+        """Move messages held while Rasa was down back into their inboxes, once Rasa is back."""
+        moved = 0
+        while await self.redis.llen(keys.RETRY) and await self.rasa.ready():
+            raw = await self.redis.lpop(keys.RETRY)
+            if raw is None:
+                break
+            conversation_id = InboundMessage.model_validate_json(raw).conversation_id
+            await self.lanes.push(conversation_id, raw)
+            self.lanes.kick(conversation_id)
+            moved += 1
+        if moved:
+            log.info("replayed held messages", count=moved)
+        return moved
+
+    async def run_maintenance(self, interval_s: float) -> None:
+        """Background task: replay held messages once Rasa is back; pick up stranded inboxes."""
+        while True:
+            try:
+                await self.replay_held()
+                await self.lanes.resume_all()
+            except Exception:  # keep the loop alive; the next round retries
+                metrics.ERRORS.labels("maintenance").inc()
+                log.exception("maintenance round failed")
+            await asyncio.sleep(interval_s)
+

@@ -1,0 +1,76 @@
+"""All settings, from the environment or `.env`, built once at start-up and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str) -> AliasChoices:
+    """Accept both ``SAMVAD_NAME`` and the plain, conventional ``NAME``."""
+    return AliasChoices(f"SAMVAD_{name}", name)
+
+
+class Settings(BaseSettings):
+    """Samvad's configuration. Every field can be set as ``SAMVAD_<FIELD>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SAMVAD_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    # The organisation that runs this deployment; shown to voters.
+    org_name: str = "Samvad voter help desk"
+    org_url: str = "https://voters.eci.gov.in"
+
+    # Gateway HTTP server.
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    public_url: str = Field("http://127.0.0.1:8080", validation_alias=_env("PUBLIC_URL"))
+    # Extra origins allowed to open the web-chat websocket (a campaign site embedding it).
+    webchat_origins: list[str] = []
+
+    redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias=_env("REDIS_URL"))
+
+    rasa_url: str = Field("http://127.0.0.1:5005", validation_alias=_env("RASA_URL"))
+    rasa_token: SecretStr = Field(SecretStr("change-me"), validation_alias=_env("RASA_TOKEN"))
+    rasa_timeout_s: float = Field(8.0, gt=0)
+    # How often the gateway checks whether Rasa is back, to replay held messages.
+    rasa_retry_interval_s: float = Field(5.0, gt=0)
+
+    telegram_bot_token: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
+    # The Bot API root; tests point it at a local stand-in.
+    telegram_api_url: str = Field("https://api.telegram.org", validation_alias=_env("TELEGRAM_API_URL"))
+    webhook_url: str | None = Field(None, validation_alias=_env("WEBHOOK_URL"))
+    webhook_secret: SecretStr | None = Field(None, validation_alias=_env("WEBHOOK_SECRET"))
+    telegram_max_rate: float = Field(30.0, gt=0)  # messages per second, all chats together
+    telegram_group_rate_per_min: float = Field(20.0, gt=0)
+    # Per-chat pacing: a burst of this many messages, then one per interval.
+    chat_burst: int = Field(3, ge=1)
+    chat_interval_s: float = Field(1.0, ge=0)
+
+    # Voter text longer than this is cut before it reaches Rasa (Telegram's own limit is 4096).
+    max_message_chars: int = Field(4096, ge=1)
+    transcript_ttl_s: int = 30 * 24 * 3600
+    transcript_max_turns: int = 200
+    dedup_ttl_s: int = 48 * 3600
+
+    data_dir: Path = ROOT / "data"
+    texts_file: Path = ROOT / "gateway_texts.yml"
+
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_webhook(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("https://", "http://127.", "http://localhost")):
+            raise ValueError("WEBHOOK_URL must be an https:// URL (Telegram only calls https)")
+        return value
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return self.telegram_bot_token is not None and bool(self.telegram_bot_token.get_secret_value())

@@ -1,0 +1,123 @@
+"""Shared fixtures: a clean Redis database per test, the real app, a real Rasa, a stand-in Bot API."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import ROUTER, create_app
+from bot.devstack import Stack, free_port
+from bot.settings import ROOT, Settings
+from tests.helpers.telegram_api import FakeTelegram
+
+REDIS_HOST = os.environ.get("TEST_REDIS_HOST", "127.0.0.1")
+REDIS_PORT = int(os.environ.get("TEST_REDIS_PORT", "6379"))
+GATEWAY_DB = 9  # the gateway's keys in tests
+RASA_DB = 8  # Rasa's tracker and lock store in tests
+ACTIONS_DB = GATEWAY_DB  # actions share the gateway's database, as in production
+WEBHOOK_SECRET = "test-secret-" + "x" * 8
+RASA_TOKEN = "test-rasa-token"
+
+
+def redis_url(db: int = GATEWAY_DB) -> str:
+    return f"redis://{REDIS_HOST}:{REDIS_PORT}/{db}"
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(redis_url(), decode_responses=True)
+    await client.flushdb()
+    yield client
+    await client.flushdb()
+    await client.aclose()
+
+
+@pytest.fixture(scope="session")
+def rasa_stack() -> Iterator[dict[str, str]]:
+    """A real Rasa server with the trained model, and the real action server."""
+    if not list((ROOT / "models").glob("*.tar.gz")):
+        pytest.fail("no trained model in models/: run `make train` (make test does it)")
+    import redis as sync_redis
+
+    sync_redis.Redis.from_url(redis_url(RASA_DB)).flushdb()  # trackers left by an earlier run
+    stack = Stack(log_dir=ROOT / ".run" / "tests")
+    try:
+        actions = stack.start_actions(free_port(), redis_url(ACTIONS_DB))
+        rasa = stack.start_rasa(free_port(), RASA_TOKEN, redis_url(), actions, rasa_db=RASA_DB)
+        yield {"rasa_url": rasa, "actions_url": actions}
+    finally:
+        stack.stop_all()
+
+
+@pytest.fixture
+async def telegram_api() -> AsyncIterator[tuple[FakeTelegram, str]]:
+    fake = FakeTelegram()
+    server = TestServer(fake.app(), host="127.0.0.1")
+    await server.start_server()
+    yield fake, str(server.make_url("")).rstrip("/")
+    await server.close()
+
+
+def make_settings(**overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "redis_url": redis_url(),
+        "rasa_url": "http://127.0.0.1:9",
+        "rasa_token": RASA_TOKEN,
+        "rasa_timeout_s": 20.0,
+        "rasa_retry_interval_s": 0.2,
+        "webhook_secret": WEBHOOK_SECRET,
+        "chat_interval_s": 0.0,
+        "public_url": "http://127.0.0.1:8080",
+        "texts_file": ROOT / "gateway_texts.yml",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+class Gateway:
+    """The real aiohttp app in-process, with helpers to talk to it like Telegram does."""
+
+    def __init__(self, client: TestClient, telegram: FakeTelegram) -> None:
+        self.client = client
+        self.telegram = telegram
+        self.app: web.Application = client.server.app  # type: ignore[assignment]
+
+    async def post_update(self, update: dict[str, object], secret: str | None = WEBHOOK_SECRET):
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+        return await self.client.post("/telegram/webhook", json=update, headers=headers)
+
+    async def idle(self) -> None:
+        await self.app[ROUTER].lanes.wait_idle()
+
+
+@pytest.fixture
+async def make_gateway(redis: aioredis.Redis, telegram_api: tuple[FakeTelegram, str]):  # type: ignore[no-untyped-def]
+    clients: list[TestClient] = []
+    fake, api_url = telegram_api
+
+    async def factory(**overrides: object) -> Gateway:
+        settings = make_settings(telegram_bot_token=fake.token, telegram_api_url=api_url, **overrides)
+        client = TestClient(TestServer(create_app(settings), host="127.0.0.1"))
+        await client.start_server()
+        clients.append(client)
+        return Gateway(client, fake)
+
+    yield factory
+    for client in clients:
+        await client.close()
+
+
+def new_secret() -> str:
+    return secrets.token_hex(8)
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return ROOT
