@@ -63,7 +63,9 @@ def run_demo() -> int:
         wait_for_http(f"{gateway}/healthz", "gateway", 30, proc=stack.procs["gateway"])
         print(f"\nWeb chat:  {gateway}/chat")
         if settings.telegram_enabled:
-            print("Telegram:  " + ("webhook at " + str(settings.webhook_url) if settings.webhook_url else "long polling"))
+            print(
+                "Telegram:  " + ("webhook at " + str(settings.webhook_url) if settings.webhook_url else "long polling")
+            )
         print(f"Logs:      {stack.log_dir}/\nPress Ctrl-C to stop.")
         while all(proc.poll() is None for proc in stack.procs.values()):
             time.sleep(0.5)

@@ -11,7 +11,9 @@ from typing import Any
 import structlog
 
 _DIGIT = "[0-9\u0966-\u096f]"
-_PHONE = re.compile(rf"(?<![0-9\u0966-\u096f])(?:(?:\+|00)?91[\s-]?)?[6-9\u096c-\u096f](?:[\s-]?{_DIGIT}){{9}}(?!{_DIGIT})")
+_PHONE = re.compile(
+    rf"(?<![0-9\u0966-\u096f])(?:(?:\+|00)?91[\s-]?)?[6-9\u096c-\u096f](?:[\s-]?{_DIGIT}){{9}}(?!{_DIGIT})"
+)
 _EPIC = re.compile(rf"(?<![A-Za-z])[A-Za-z]{{3}}\s?(?:{_DIGIT}\s?){{6}}{_DIGIT}(?!{_DIGIT})")
 
 

@@ -115,7 +115,9 @@ class Router:
         await self.store.set_language(profile.conversation_id, language, locked=False)
         return language
 
-    async def _ask_assistant(self, profile: VoterProfile, language: Language, text: str, message: InboundMessage) -> None:
+    async def _ask_assistant(
+        self, profile: VoterProfile, language: Language, text: str, message: InboundMessage
+    ) -> None:
         metadata = {"channel": profile.channel.value, "language": language.value}
         try:
             replies = await self.rasa.send(profile.conversation_id, text, metadata)
@@ -153,7 +155,9 @@ class Router:
     async def say(self, profile: VoterProfile, language: Language, text_name: str) -> None:
         await self.send(profile, language, self.texts.get(text_name, language.value))
 
-    async def send(self, profile: VoterProfile, language: Language, text: str, buttons: list[Button] | None = None) -> None:
+    async def send(
+        self, profile: VoterProfile, language: Language, text: str, buttons: list[Button] | None = None
+    ) -> None:
         outbound = OutboundMessage(channel=profile.channel, chat_id=profile.chat_id, text=text, buttons=buttons or [])
         await self.senders[profile.channel].send(outbound)
         await self.store.add_turn(profile.conversation_id, "bot", text)
@@ -187,4 +191,3 @@ class Router:
                 metrics.ERRORS.labels("maintenance").inc()
                 log.exception("maintenance round failed")
             await asyncio.sleep(interval_s)
-

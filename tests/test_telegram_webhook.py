@@ -52,7 +52,10 @@ async def test_edited_messages_and_channel_posts_are_ignored(make_gateway) -> No
     voter = chat()
     edited = {"update_id": 20, "edited_message": text_update(20, voter, "edited")["message"]}
     edited["edited_message"]["edit_date"] = 1  # type: ignore[index]
-    post = {"update_id": 21, "channel_post": {**text_update(21, -100123, "news")["message"], "chat": {"id": -100123, "type": "channel"}}}
+    post = {
+        "update_id": 21,
+        "channel_post": {**text_update(21, -100123, "news")["message"], "chat": {"id": -100123, "type": "channel"}},
+    }
     for update in (edited, post):
         assert (await gw.post_update(update)).status == 200
     await gw.idle()
@@ -103,7 +106,11 @@ async def test_long_button_payload_survives_telegrams_64_byte_limit(make_gateway
     voter = chat()
     payload = '/inform{"constituency": "Patna Sahib", "state": "Bihar", "pin_code": "800001"}'
     channel = gw.app[__import__("bot.app", fromlist=["TELEGRAM"]).TELEGRAM]
-    await channel.send(OutboundMessage(channel=Channel.TELEGRAM, chat_id=str(voter), text="x", buttons=[Button(title="t", payload=payload)]))
+    await channel.send(
+        OutboundMessage(
+            channel=Channel.TELEGRAM, chat_id=str(voter), text="x", buttons=[Button(title="t", payload=payload)]
+        )
+    )
     data = gw.telegram.sent[-1].reply_markup["inline_keyboard"][0][0]["callback_data"]  # type: ignore[index]
     assert len(data.encode()) <= 64 and data != payload
     await gw.post_update(callback_update(60, voter, data))

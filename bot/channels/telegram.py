@@ -68,7 +68,12 @@ class TelegramChannel:
     """Receives updates (webhook or polling) and sends replies for one bot."""
 
     def __init__(
-        self, application: Application, router: Router, store: VoterStore, texts: Texts, settings: Settings  # type: ignore[type-arg]
+        self,
+        application: Application,
+        router: Router,
+        store: VoterStore,
+        texts: Texts,
+        settings: Settings,  # type: ignore[type-arg]
     ) -> None:
         self.application = application
         self.router = router
@@ -177,7 +182,9 @@ class TelegramChannel:
                 await self.application.bot.send_message(chat_id=int(chat_id), text=text, reply_markup=markup)
                 return
             except RetryAfter as exc:
-                delay = exc.retry_after if isinstance(exc.retry_after, (int, float)) else exc.retry_after.total_seconds()
+                delay = (
+                    exc.retry_after if isinstance(exc.retry_after, (int, float)) else exc.retry_after.total_seconds()
+                )
                 log.warning("flood limit: waiting", retry_after=delay)
                 await asyncio.sleep(float(delay))
             except Forbidden:

@@ -1,7 +1,8 @@
 """Web chat: a small page and a websocket, for the local demo and for campaign websites.
 
 Protocol (JSON text frames):
-- browser -> gateway: ``{"type": "message", "text": "..."}`` or ``{"type": "button", "payload": "/intent", "title": "..."}``
+- browser -> gateway: ``{"type": "message", "text": "..."}``
+  or ``{"type": "button", "payload": "/intent", "title": "..."}``
 - gateway -> browser: ``{"type": "history", "turns": [{"who": "voter"|"bot"|"agent", "text": "..."}]}`` once on
   connect, then ``{"type": "message", "text": "...", "buttons": [{"title": ..., "payload": ...}]}`` per reply,
   and ``{"type": "error", "error": "..."}`` for a frame it cannot read.

@@ -8,6 +8,7 @@ answer 429 (flood), 403 (bot blocked by the user) or to enforce a send rate.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -48,7 +49,9 @@ class FakeTelegram:
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         return app
 
-    async def wait_for_messages(self, count: int, timeout: float = 30.0, chat_id: int | None = None) -> list[SentMessage]:
+    async def wait_for_messages(
+        self, count: int, timeout: float = 30.0, chat_id: int | None = None
+    ) -> list[SentMessage]:
         """Wait until at least `count` messages were sent (to `chat_id`, if given)."""
         deadline = time.monotonic() + timeout
         while True:
@@ -108,10 +111,8 @@ class FakeTelegram:
     async def _m_getupdates(self, params: dict[str, Any]) -> web.Response:
         timeout = float(params.get("timeout") or 0)
         updates: list[dict[str, Any]] = []
-        try:
+        with contextlib.suppress(TimeoutError):
             updates.append(await asyncio.wait_for(self.updates.get(), timeout=max(timeout, 0.05)))
-        except TimeoutError:
-            pass
         while not self.updates.empty():
             updates.append(self.updates.get_nowait())
         return _ok(updates)
