@@ -15,15 +15,15 @@ class Language(str, Enum):
     EN = "en"
 
 
-# Devanagari letters, vowel signs and nasal marks; not digits (०-९), not dandas.
+# Devanagari letters, vowel signs and nasal marks; not its digits, not the dandas.
 _DEVANAGARI = re.compile(r"[\u0900-\u0963\u0971-\u097F\uA8E0-\uA8FF]+")
 _LATIN = re.compile(r"[A-Za-z]+")
 # A Latin word standing alone: glued digits or Devanagari make it an id, not a word.
-_WORD = re.compile(r"(?<![^\W_])[A-Za-z]+(?:['’][A-Za-z]+)*(?![^\W_])")
+_WORD = re.compile(r"(?<![^\W_])[A-Za-z]+(?:['\u2019][A-Za-z]+)*(?![^\W_])")
 # Things that contain letters but say nothing about the language.
 _NOISE = re.compile(
     r"https?://\S+|www\.\S+|\S+@\S+\.\S+"
-    r"|(?<![^\W_])[A-Za-z]{3}\s?[0-9०-९]{7}(?![^\W_])"  # EPIC number
+    r"|(?<![^\W_])[A-Za-z]{3}\s?[0-9\u0966-\u096F]{7}(?![^\W_])"  # EPIC number
 )
 _RUN3 = re.compile(r"(.)\1{2,}")
 _TRAILING_DOUBLE = re.compile(r"(.)\1$")
@@ -222,22 +222,25 @@ def _lookup(word: str) -> tuple[float, float] | None:
     return weights
 
 
+def _is_acronym(raw: str) -> bool:
+    """EVM, BLO, ERO: short capitals name a thing, not a language."""
+    return raw.isupper() and len(raw) <= 3
+
+
 def _latin_verdict(text: str) -> Language | None:
     """Decide on the Latin-script words of ``text`` alone."""
     hindi = english = 0.0
     has_plain_word = False
     for match in _WORD.finditer(text):
         raw = match.group()
-        word = raw.lower().replace("’", "'")
+        word = raw.lower().replace("\u2019", "'")
         weights = _lookup(word)
         if weights is None:
             if "'" in word:
                 english += 1.0  # contractions are an English habit
             elif _HINDI_SHAPE.search(word):
                 hindi += _SHAPE_WEIGHT
-            elif len(word) >= 3 and not (raw.isupper() and len(raw) <= 3) and (
-                any(vowel in word for vowel in "aeiou")
-            ):
+            elif len(word) >= 3 and not _is_acronym(raw) and any(v in word for v in "aeiou"):
                 has_plain_word = True
             continue
         hindi += weights[0]

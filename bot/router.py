@@ -36,6 +36,9 @@ COMMAND_PAYLOADS = {
     "delete": "/delete_data",
 }
 
+# A short courtesy ("thanks", "ok ji") does not switch an ongoing conversation's language.
+SWITCH_MIN_WORDS = 3
+
 # The voter hears a notice ("we are having trouble", "a person will reply") at most once in this many seconds.
 NOTICE_EVERY_S = 600
 
@@ -108,7 +111,12 @@ class Router:
         detected = None if text.startswith("/") else detect(text)
         if profile.language is None:
             language = detected or Language.HI
-        elif not profile.language_locked and detected and detected is not profile.language:
+        elif (
+            not profile.language_locked
+            and detected
+            and detected is not profile.language
+            and len(text.split()) >= SWITCH_MIN_WORDS
+        ):
             language = detected
         else:
             return profile.language

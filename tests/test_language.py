@@ -68,6 +68,20 @@ ENGLISH = [
     ("Me and my wife want to vote together", "me-and-my-wife"),
     ("hi, is the booth open till 6 pm", "booth-open-till"),
     ("Please tell me the booth address for ward 12", "booth-address-ward"),
+    # Ambiguous little words on both sides ("me", "to", "in") must not tip English to Hindi.
+    ("please transfer me to customer care", "transfer-me-to"),
+    ("subscribe me to election alerts", "subscribe-me-to"),
+    ("independent candidates in gaya", "candidates-in-gaya"),
+    ("lok sabha election schedule for Uttar Pradesh", "lok-sabha-schedule"),
+    ("my father's name is wrong on the epic card", "fathers-name-wrong"),
+    ("how many days before the election do i need to register", "days-before-election"),
+    ("polling station changed?", "station-changed"),
+    ("i turned 18 last month, am i eligible", "turned-18"),
+    ("somebody threatened us to vote for their party", "threatened-us"),
+    ("ok thanks", "ok-thanks"),
+    ("no thanks", "no-thanks"),
+    ("voter id lost", "voter-id-lost"),
+    ("remove my phone number", "remove-phone"),
 ]
 
 HINDI = [
@@ -116,6 +130,12 @@ HINDI = [
     ("BLO का नंबर दो", "mixed-blo-number"),
     ("please मेरी मदद करो", "mixed-please-madad"),
     ("वोट डालने के लिए कौन सा id चाहिए", "mixed-kaun-sa-id"),
+    ("मेरा बूथ नंबर बताओ", "booth-number-batao"),
+    ("कार्ड में फोटो गलत है", "photo-galat"),
+    ("booth नंबर 12 कहाँ है", "mixed-booth-number-12"),
+    ("e-epic कैसे download करें", "mixed-e-epic-download"),
+    ("मेरा नाम delete हो गया है", "mixed-naam-delete"),
+    ("सर मदद कीजिए", "sir-madad"),
 ]
 
 HINGLISH = [
@@ -184,6 +204,20 @@ HINGLISH = [
     ("main booth pe line me khada hu, bahut bheed hai", "line-me-khada"),
     ("nahiiii", "elongated-nahi"),
     ("plz btao jldi", "plz-btao-jldi"),
+    ("alerts on kar do", "alerts-on-kar-do"),
+    ("notifications off kardo", "off-kardo"),
+    ("thank u bhai", "thank-u-bhai"),
+    ("sat sri akal ji", "sat-sri-akal"),
+    ("khuda hafiz", "khuda-hafiz"),
+    ("bilkul", "bilkul"),
+    ("rehne do", "rehne-do"),
+    ("mera naam list se kat gaya", "naam-kat-gaya"),
+    ("kal booth kitne baje khulega", "kitne-baje-khulega"),
+    ("koi paisa de raha hai vote ke liye", "paisa-de-raha"),
+    ("mujhe apna epic download karna h", "epic-download"),
+    ("nai chahiye", "nai-chahiye"),
+    ("meri beti 18 ki ho gayi uska naam judwana hai", "beti-18-judwana"),
+    ("hanji", "hanji"),
 ]
 
 NO_SIGNAL = [
@@ -211,6 +245,9 @@ NO_SIGNAL = [
     ("Varanasi", "bare-constituency"),
     ("Gaya", "bare-constituency-gaya"),
     ("EVM", "bare-acronym"),
+    ("UPX2345678", "epic-other-prefix"),
+    ("hmmm ok", "hmmm-ok"),
+    ("🗳️", "ballot-box"),
 ]
 
 CASES = (
@@ -266,8 +303,8 @@ def _repeat_to(sentence: str, length: int) -> str:
     ("sentence", "expected"),
     [
         pytest.param(
-            "Sir mera naam voter list me nahi aa raha hai, maine form 6 online bhara tha "
-            "lekin abhi tak koi jawab nahi aaya. Booth kaha hai ye bhi nahi pata. Kripya madad karo.",
+            "Sir mera naam voter list me nahi aa raha hai, maine form 6 online bhara tha lekin "
+            "abhi tak koi jawab nahi aaya. Booth kaha hai ye bhi nahi pata. Kripya madad karo.",
             HI,
             id="hinglish",
         ),
@@ -292,6 +329,7 @@ def test_long_message(sentence: str, expected: Language) -> None:
 
 
 def test_language_is_a_str_enum() -> None:
-    assert Language.HI == "hi"
-    assert Language.EN == "en"
+    assert isinstance(Language.HI, str)
+    assert Language.HI.value == "hi"
+    assert Language.EN.value == "en"
     assert Language("hi") is Language.HI

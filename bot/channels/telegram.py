@@ -9,6 +9,7 @@ delivers the update again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -103,13 +104,17 @@ class TelegramChannel:
             metrics.ERRORS.labels("webhook_bad_request").inc()
             log.warning("malformed webhook body", error=f"{exc.__class__.__name__}: {exc}")
             return web.json_response({"ok": False, "error": "malformed update"}, status=400)
-        if not await self.store.first_delivery(update.update_id):
-            return web.json_response({"ok": True, "duplicate": True})
+        seen = False
         try:
+            if not await self.store.first_delivery(update.update_id):
+                return web.json_response({"ok": True, "duplicate": True})
+            seen = True
             await self.receive(update)
         except Exception:
             # Not stored: let Telegram deliver it again.
-            await self.store.forget_delivery(update.update_id)
+            if seen:
+                with contextlib.suppress(Exception):
+                    await self.store.forget_delivery(update.update_id)
             metrics.ERRORS.labels("webhook_store").inc()
             log.exception("could not store update; asking Telegram to retry", update_id=update.update_id)
             return web.json_response({"ok": False, "error": "try again"}, status=503)
