@@ -131,11 +131,15 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     resumed = await router.lanes.resume_all()
     if resumed:
         log.info("resumed unfinished conversations", count=resumed)
-    tasks = [asyncio.create_task(router.run_maintenance(settings.rasa_retry_interval_s), name="maintenance")]
+    stop = asyncio.Event()
+    task = asyncio.create_task(router.run_maintenance(settings.rasa_retry_interval_s, stop), name="maintenance")
     yield
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    # Ask the loop to stop rather than cancel it mid-call: a cancelled Redis call can swallow the cancel.
+    stop.set()
+    try:
+        await asyncio.wait_for(task, 10)
+    except TimeoutError:
+        log.warning("maintenance task did not stop in time")
 
 
 async def _close_sockets(app: web.Application) -> None:

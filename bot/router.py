@@ -8,6 +8,7 @@ order, one message at a time. Different conversations run in parallel.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any, Protocol
 
 import structlog
@@ -189,13 +190,14 @@ class Router:
             log.info("replayed held messages", count=moved)
         return moved
 
-    async def run_maintenance(self, interval_s: float) -> None:
+    async def run_maintenance(self, interval_s: float, stop: asyncio.Event) -> None:
         """Background task: replay held messages once Rasa is back; pick up stranded inboxes."""
-        while True:
+        while not stop.is_set():
             try:
                 await self.replay_held()
                 await self.lanes.resume_all()
             except Exception:  # keep the loop alive; the next round retries
                 metrics.ERRORS.labels("maintenance").inc()
                 log.exception("maintenance round failed")
-            await asyncio.sleep(interval_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval_s)
