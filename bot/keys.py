@@ -73,3 +73,8 @@ def waiting_notice(conversation_id: str) -> str:
 def button_payload(token: str) -> str:
     """String: a button payload too long for Telegram's 64-byte callback data."""
     return f"{PREFIX}:button:{token}"
+
+
+# Set of sha256(conversation id) of voters who erased their data: never contact them
+# again, unless they opt in afresh (action_subscribe removes the marker).
+SUPPRESSED = f"{PREFIX}:suppressed"

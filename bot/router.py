@@ -37,7 +37,8 @@ COMMAND_PAYLOADS = {
     "delete": "/delete_data",
 }
 
-# A short courtesy ("thanks", "ok ji") does not switch an ongoing conversation's language.
+# A short courtesy in Latin letters ("thanks", "ok ji") does not switch an ongoing conversation's
+# language; anything in Devanagari does.
 SWITCH_MIN_WORDS = 3
 
 # The voter hears a notice ("we are having trouble", "a person will reply") at most once in this many seconds.
@@ -116,7 +117,7 @@ class Router:
             not profile.language_locked
             and detected
             and detected is not profile.language
-            and len(text.split()) >= SWITCH_MIN_WORDS
+            and (len(text.split()) >= SWITCH_MIN_WORDS or _has_devanagari(text))
         ):
             language = detected
         else:
@@ -201,3 +202,7 @@ class Router:
                 log.exception("maintenance round failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval_s)
+
+
+def _has_devanagari(text: str) -> bool:
+    return any("\u0900" <= ch <= "\u097f" for ch in text)

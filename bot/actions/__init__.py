@@ -1,0 +1,18 @@
+"""Samvad's custom actions, served by rasa-sdk: ``python -m rasa_sdk --actions bot.actions``.
+
+The only package in ``bot`` that knows rasa-sdk.  Actions hold no sentences:
+they send responses from ``domain.yml`` by name (``utter_*``), with values
+such as a station name filled in.
+
+- ``session``: session start, the ``language`` slot, change of language
+- ``handoff``: hand-off to a person (contract in ``bot/handoff``)
+- ``polling``: polling station and voter-list look-ups (EPIC number / PIN code forms)
+- ``elections``: the election schedule
+- ``volunteer``: volunteer sign-up form
+- ``consent``: subscribe / unsubscribe to updates
+- ``privacy``: delete my data
+"""
+
+from bot.actions import consent, elections, handoff, polling, privacy, session, volunteer
+
+__all__ = ["consent", "elections", "handoff", "polling", "privacy", "session", "volunteer"]

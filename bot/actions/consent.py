@@ -1,0 +1,109 @@
+"""Outreach consent: subscribe and unsubscribe, with a ledger of every change.
+
+Redis layout (names in ``bot/keys.py``), read by the outreach side:
+
+- ``keys.consent(conv)``: hash ``state`` (subscribed | unsubscribed), ``at`` (ISO UTC),
+  ``channel``, ``language``, ``constituency`` (when known), ``notice_version``;
+- ``keys.SUBSCRIBERS``: set of conversation ids that are subscribed now;
+- ``keys.CONSENT_LEDGER``: stream, one entry per change, with the same fields and
+  ``conversation_hash`` (sha256 of the conversation id) instead of the id, so the
+  ledger holds no personal data and survives "delete my data".
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+import structlog
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from redis.exceptions import RedisError
+
+from bot import keys
+from bot.actions.common import channel_of, conversation_hash, language_of, redis
+
+log = structlog.get_logger(__name__)
+
+
+class ConsentState(str, Enum):
+    SUBSCRIBED = "subscribed"
+    UNSUBSCRIBED = "unsubscribed"
+    ERASED = "erased"  # only on the ledger, written by "delete my data"
+
+
+def ledger_entry(conversation_id: str, state: ConsentState, at: str, **fields: str) -> dict[str, str]:
+    """The fields of one consent-ledger entry."""
+    return {"conversation_hash": conversation_hash(conversation_id), "state": state.value, "at": at, **fields}
+
+
+async def record_consent(tracker: Tracker, state: ConsentState) -> None:
+    """Write the voter's consent state, the subscribers set and the ledger in one transaction."""
+    conversation = tracker.sender_id
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    record = {
+        "state": state.value,
+        "at": now,
+        "channel": channel_of(tracker),
+        "language": language_of(tracker),
+        "notice_version": str(tracker.get_slot("consent_notice_version") or "1"),
+    }
+    if tracker.get_slot("constituency"):
+        record["constituency"] = str(tracker.get_slot("constituency"))
+    async with redis().pipeline(transaction=True) as pipe:
+        pipe.delete(keys.consent(conversation))
+        pipe.hset(keys.consent(conversation), mapping=record)
+        if state is ConsentState.SUBSCRIBED:
+            pipe.sadd(keys.SUBSCRIBERS, conversation)
+            # A fresh, explicit opt-in lifts an earlier "delete my data" suppression.
+            pipe.srem(keys.SUPPRESSED, conversation_hash(conversation))
+        else:
+            pipe.srem(keys.SUBSCRIBERS, conversation)
+        pipe.xadd(keys.CONSENT_LEDGER, ledger_entry(conversation, state, now, **{
+            k: v for k, v in record.items() if k not in {"state", "at"}
+        }))  # fmt: skip
+        await pipe.execute()
+    log.info("consent_recorded", conversation_id=conversation, channel=record["channel"], state=state.value)
+
+
+class _ConsentAction(Action, ABC):
+    state: ConsentState
+    confirmation: str
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        try:
+            await record_consent(tracker, self.state)
+        except RedisError:
+            log.exception("consent_failed", conversation_id=tracker.sender_id, channel=channel_of(tracker))
+            dispatcher.utter_message(response="utter_technical_problem")
+            return []
+        dispatcher.utter_message(response=self.confirmation)
+        return []
+
+
+class ActionSubscribe(_ConsentAction):
+    """Record the voter's explicit yes to updates."""
+
+    state = ConsentState.SUBSCRIBED
+    confirmation = "utter_subscribed"
+
+    def name(self) -> str:
+        return "action_subscribe"
+
+
+class ActionUnsubscribe(_ConsentAction):
+    """Record that the voter wants no more updates."""
+
+    state = ConsentState.UNSUBSCRIBED
+    confirmation = "utter_unsubscribed"
+
+    def name(self) -> str:
+        return "action_unsubscribe"

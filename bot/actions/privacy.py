@@ -1,0 +1,61 @@
+"""Delete my data: erase the voter's keys and leave only an anonymous do-not-contact marker."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from redis.exceptions import RedisError
+
+from bot import keys
+from bot.actions.common import channel_of, conversation_hash, redis
+from bot.actions.consent import ConsentState, ledger_entry
+
+log = structlog.get_logger(__name__)
+
+# Slots that hold what the voter told us; emptied together with the Redis keys.
+PERSONAL_SLOTS = ("epic_number", "pin_code", "constituency", "state", "volunteer_name", "volunteer_phone",
+                  "volunteer_area", "volunteer_consent")  # fmt: skip
+
+
+def voter_keys(conversation_id: str) -> list[str]:
+    """Every per-voter key that "delete my data" removes."""
+    return [
+        keys.voter(conversation_id),
+        keys.transcript(conversation_id),
+        keys.inbox(conversation_id),
+        keys.volunteer(conversation_id),
+        keys.consent(conversation_id),
+    ]
+
+
+class ActionDeleteData(Action):
+    """Erase the voter's data after they confirmed."""
+
+    def name(self) -> str:
+        return "action_delete_data"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        conversation = tracker.sender_id
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        try:
+            async with redis().pipeline(transaction=True) as pipe:
+                pipe.delete(*voter_keys(conversation))
+                pipe.srem(keys.SUBSCRIBERS, conversation)
+                pipe.srem(keys.VOLUNTEERS, conversation)
+                pipe.sadd(keys.SUPPRESSED, conversation_hash(conversation))
+                pipe.xadd(keys.CONSENT_LEDGER, ledger_entry(conversation, ConsentState.ERASED, now))
+                await pipe.execute()
+        except RedisError:
+            log.exception("delete_data_failed", conversation_id=conversation, channel=channel_of(tracker))
+            dispatcher.utter_message(response="utter_technical_problem")
+            return []
+        log.info("data_deleted", conversation_hash=conversation_hash(conversation), channel=channel_of(tracker))
+        dispatcher.utter_message(response="utter_data_deleted")
+        return [SlotSet(slot, None) for slot in PERSONAL_SLOTS]

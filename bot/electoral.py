@@ -1,0 +1,267 @@
+"""Polling stations and electors: the one module that reads the electoral data.
+
+Two CSV files in the data directory (format: ``data/README.md``):
+
+- ``polling_stations.csv``: one row per polling station (part of a constituency);
+- ``electors.csv``: one row per elector, keyed by EPIC number, pointing at a part.
+
+Lines starting with ``#`` are comments; a comment containing ``SAMPLE DATA``
+marks the file as synthetic, and the assistant then says so to the voter.
+
+Also the normalisation of what voters type (EPIC numbers, PIN codes, phone
+numbers, Devanagari digits), and the generator of the NLU look-up tables::
+
+    python -m bot.electoral lookups          # rewrite the generated part of nlu/entities.yml
+    python -m bot.electoral lookups --check  # exit 1 when it is out of date
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+STATIONS_FILE = "polling_stations.csv"
+ELECTORS_FILE = "electors.csv"
+SAMPLE_MARK = "SAMPLE DATA"
+
+_DEVANAGARI_DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
+_EPIC = re.compile(r"[A-Z]{3}[0-9]{7}")
+_EPIC_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{3})[\s-]*((?:[0-9][\s-]*){6}[0-9])(?![0-9])")
+_PIN = re.compile(r"[1-9][0-9]{5}")
+_PIN_IN_TEXT = re.compile(r"(?<![0-9])([1-9][0-9]{2})[\s-]?([0-9]{3})(?![0-9])")
+_PHONE_IN_TEXT = re.compile(r"(?<![0-9])(?:\+?91[\s-]?|0)?([6-9](?:[\s-]?[0-9]){9})(?![0-9])")
+
+
+def to_ascii_digits(text: str) -> str:
+    """Replace Devanagari digits (०-९) by ASCII digits."""
+    return text.translate(_DEVANAGARI_DIGITS)
+
+
+def normalize_epic(text: str | None) -> str | None:
+    """An EPIC number in canonical form (``ABC1234567``), or None if ``text`` is not one."""
+    if not text:
+        return None
+    candidate = re.sub(r"[\s-]+", "", to_ascii_digits(text)).upper()
+    return candidate if _EPIC.fullmatch(candidate) else None
+
+
+def find_epic(text: str | None) -> str | None:
+    """The first EPIC number written anywhere in ``text``, normalised."""
+    if not text:
+        return None
+    match = _EPIC_IN_TEXT.search(to_ascii_digits(text))
+    return normalize_epic(match.group(1) + match.group(2)) if match else None
+
+
+def normalize_pin(text: str | None) -> str | None:
+    """A 6-digit PIN code (``800 001`` becomes ``800001``), or None."""
+    if not text:
+        return None
+    candidate = re.sub(r"[\s-]+", "", to_ascii_digits(text))
+    return candidate if _PIN.fullmatch(candidate) else None
+
+
+def find_pin(text: str | None) -> str | None:
+    """The first PIN code written anywhere in ``text``, normalised."""
+    if not text:
+        return None
+    match = _PIN_IN_TEXT.search(to_ascii_digits(text))
+    return match.group(1) + match.group(2) if match else None
+
+
+def find_phone(text: str | None) -> str | None:
+    """The first Indian mobile number in ``text`` as 10 digits (``+91``/``0`` dropped), or None."""
+    if not text:
+        return None
+    match = _PHONE_IN_TEXT.search(to_ascii_digits(text))
+    return re.sub(r"\D", "", match.group(1)) if match else None
+
+
+def mask(value: str, keep: int = 3) -> str:
+    """Mask an identifier for logs: ``ABC1234567`` becomes ``ABC*****67``."""
+    if len(value) <= keep + 2:
+        return "*" * len(value)
+    return value[:keep] + "*" * (len(value) - keep - 2) + value[-2:]
+
+
+class PollingStation(BaseModel):
+    """One polling station (one part of a constituency)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    constituency: str
+    constituency_hi: str
+    state: str
+    state_hi: str
+    part_number: int = Field(ge=1)
+    station_name: str
+    station_name_hi: str
+    address: str
+    address_hi: str
+    pin_code: str
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+
+    @field_validator("pin_code")
+    @classmethod
+    def _pin(cls, value: str) -> str:
+        pin = normalize_pin(value)
+        if pin is None:
+            raise ValueError(f"not a 6-digit PIN code: {value!r}")
+        return pin
+
+    @property
+    def map_link(self) -> str:
+        """A link that opens the station's location in a maps app."""
+        return f"https://www.google.com/maps/search/?api=1&query={self.latitude},{self.longitude}"
+
+    def name_in(self, language: str) -> str:
+        return self.station_name_hi if language == "hi" else self.station_name
+
+    def address_in(self, language: str) -> str:
+        return self.address_hi if language == "hi" else self.address
+
+    def constituency_in(self, language: str) -> str:
+        return self.constituency_hi if language == "hi" else self.constituency
+
+
+class Elector(BaseModel):
+    """One elector on the roll."""
+
+    model_config = ConfigDict(frozen=True)
+
+    epic_number: str
+    name: str
+    name_hi: str
+    constituency: str
+    part_number: int = Field(ge=1)
+    serial_number: int = Field(ge=1)
+
+    @field_validator("epic_number")
+    @classmethod
+    def _epic(cls, value: str) -> str:
+        epic = normalize_epic(value)
+        if epic is None:
+            raise ValueError(f"not an EPIC number: {value!r}")
+        return epic
+
+    def name_in(self, language: str) -> str:
+        return self.name_hi if language == "hi" else self.name
+
+
+class DataFileError(ValueError):
+    """A data file is missing or has a bad row; the message names the file and line."""
+
+
+def _read_csv(path: Path) -> tuple[list[tuple[int, dict[str, str]]], bool]:
+    """Rows with their line numbers, and whether the file is marked as sample data."""
+    if not path.is_file():
+        raise DataFileError(f"{path}: file not found")
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        lines = handle.read().splitlines()
+    sample = any(line.startswith("#") and SAMPLE_MARK in line.upper() for line in lines)
+    numbered = [(n, line) for n, line in enumerate(lines, 1) if line.strip() and not line.startswith("#")]
+    reader = csv.DictReader(line for _, line in numbered)
+    rows = [(numbered[i + 1][0], row) for i, row in enumerate(reader)]
+    return rows, sample
+
+
+def _parse(model: type[PollingStation] | type[Elector], path: Path) -> tuple[list, bool]:
+    rows, sample = _read_csv(path)
+    items = []
+    for line, row in rows:
+        try:
+            items.append(model.model_validate({k.strip(): (v or "").strip() for k, v in row.items() if k}))
+        except ValidationError as exc:
+            raise DataFileError(f"{path}:{line}: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from exc
+    return items, sample
+
+
+class ElectoralRoll:
+    """Polling stations and electors, with the look-ups the assistant needs."""
+
+    def __init__(self, stations: list[PollingStation], electors: list[Elector], *, sample: bool = False) -> None:
+        self.stations = stations
+        self.sample = sample
+        self._electors = {e.epic_number: e for e in electors}
+        self._stations = {(s.constituency, s.part_number): s for s in stations}
+        for elector in electors:
+            if (elector.constituency, elector.part_number) not in self._stations:
+                raise DataFileError(
+                    f"elector {mask(elector.epic_number)}: no polling station for "
+                    f"{elector.constituency!r} part {elector.part_number}"
+                )
+
+    @classmethod
+    def load(cls, data_dir: Path | str) -> ElectoralRoll:
+        """Read ``polling_stations.csv`` and ``electors.csv`` from ``data_dir``."""
+        data_dir = Path(data_dir)
+        stations, sample_stations = _parse(PollingStation, data_dir / STATIONS_FILE)
+        electors, sample_electors = _parse(Elector, data_dir / ELECTORS_FILE)
+        return cls(stations, electors, sample=sample_stations or sample_electors)
+
+    def elector(self, epic_number: str | None) -> Elector | None:
+        """The elector with this EPIC number (any case, Devanagari digits allowed), or None."""
+        epic = normalize_epic(epic_number)
+        return self._electors.get(epic) if epic else None
+
+    def station_for(self, elector: Elector) -> PollingStation | None:
+        """The polling station where ``elector`` votes."""
+        return self._stations.get((elector.constituency, elector.part_number))
+
+    def stations_by_pin(self, pin_code: str | None) -> list[PollingStation]:
+        """Polling stations in a PIN code area, in part-number order."""
+        pin = normalize_pin(pin_code)
+        found = [s for s in self.stations if s.pin_code == pin] if pin else []
+        return sorted(found, key=lambda s: (s.constituency, s.part_number))
+
+    def constituencies(self) -> list[PollingStation]:
+        """One station per constituency (carries both-script names of it and its state)."""
+        seen: dict[str, PollingStation] = {}
+        for station in self.stations:
+            seen.setdefault(station.constituency, station)
+        return list(seen.values())
+
+
+def iter_place_names(roll: ElectoralRoll) -> Iterator[tuple[str, str, str]]:
+    """``(entity, canonical name, spelling)`` for every constituency and state in the roll."""
+    for station in roll.constituencies():
+        for spelling in (station.constituency, station.constituency_hi):
+            yield "constituency", station.constituency, spelling
+        for spelling in (station.state, station.state_hi):
+            yield "state", station.state, spelling
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``python -m bot.electoral lookups [--data-dir DIR] [--out FILE] [--check]``."""
+    import argparse
+
+    from bot import nlu_lookups
+
+    parser = argparse.ArgumentParser(prog="python -m bot.electoral")
+    sub = parser.add_subparsers(dest="command", required=True)
+    lookups = sub.add_parser("lookups", help="write the constituency/state look-up tables into nlu/entities.yml")
+    root = Path(__file__).resolve().parent.parent
+    lookups.add_argument("--data-dir", type=Path, default=root / "data")
+    lookups.add_argument("--out", type=Path, default=root / "nlu" / "entities.yml")
+    lookups.add_argument("--check", action="store_true", help="exit 1 if the file is out of date")
+    args = parser.parse_args(argv)
+    try:
+        changed = nlu_lookups.update_file(args.data_dir, args.out, check=args.check)
+    except DataFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.check and changed:
+        print(f"{args.out} is out of date: run `python -m bot.electoral lookups`", file=sys.stderr)
+        return 1
+    print(f"{args.out}: {'updated' if changed else 'up to date'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
