@@ -14,6 +14,8 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActionExecuted, SlotSet
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from bot import keys
 from bot.actions import common
@@ -180,16 +182,32 @@ async def test_session_start_sets_org_name_and_language_and_keeps_only_safe_slot
         ("where do i vote", "find_polling_station", {"language": "en"}, [], "en", []),
         ("मेरा बूथ कहाँ है", "find_polling_station", {}, [], "en", [SlotSet("language", "hi")]),
         ("where do i vote", "find_polling_station", {}, [], "en", []),
-        ("english me bolo", "change_language", {"language": "hi"}, [{"entity": "language", "value": "en"}], "hi",
-         [SlotSet("language", "en")]),
-        ("अंग्रेज़ी", "change_language", {"language": "hi"}, [{"entity": "language", "value": "अंग्रेज़ी"}], "hi",
-         [SlotSet("language", "en")]),
+        (
+            "english me bolo",
+            "change_language",
+            {"language": "hi"},
+            [{"entity": "language", "value": "en"}],
+            "hi",
+            [SlotSet("language", "en")],
+        ),
+        (
+            "अंग्रेज़ी",
+            "change_language",
+            {"language": "hi"},
+            [{"entity": "language", "value": "अंग्रेज़ी"}],
+            "hi",
+            [SlotSet("language", "en")],
+        ),
         ("", None, {}, [], "hi", []),
         ("   ", None, {"language": "fr"}, [], "hi", []),
     ],
 )
 async def test_extract_language(
-    text: str, intent: str | None, metadata: dict[str, Any], entities: list[dict[str, Any]], current: str,
+    text: str,
+    intent: str | None,
+    metadata: dict[str, Any],
+    entities: list[dict[str, Any]],
+    current: str,
     expected: list[dict[str, Any]],
 ) -> None:
     tracker = make_tracker(text, intent, metadata=metadata, entities=entities, slots={"language": current})
@@ -406,29 +424,31 @@ async def test_schedule_for_an_unknown_constituency() -> None:
 # ------------------------------------------------------------------ volunteer
 
 
+PRIOR_ANSWERS = {
+    "volunteer_name": {},
+    "volunteer_phone": {"volunteer_name": "Asha"},
+    "volunteer_area": {"volunteer_name": "Asha", "volunteer_phone": "9876543210"},
+}
+
+
 @pytest.mark.parametrize(
-    ("requested", "text", "expected", "response"),
+    ("requested", "text", "valid", "next_slot", "response"),
     [
-        ("volunteer_name", "सुनीता देवी", {"volunteer_name": "सुनीता देवी", "requested_slot": "volunteer_phone"}, None),
-        ("volunteer_name", "🙂🙂", {"volunteer_name": None, "requested_slot": "volunteer_name"},
-         "utter_invalid_volunteer_name"),
-        ("volunteer_phone", "+91 98765 43210", {"volunteer_phone": "9876543210", "requested_slot": "volunteer_area"},
-         None),
-        ("volunteer_phone", "12345", {"volunteer_phone": None, "requested_slot": "volunteer_phone"},
-         "utter_invalid_volunteer_phone"),
-        ("volunteer_area", "Kankarbagh, Patna", {"volunteer_area": "Kankarbagh, Patna",
-                                                  "requested_slot": "volunteer_consent"}, None),
-        ("volunteer_area", "x" * 4000, {"volunteer_area": None, "requested_slot": "volunteer_area"},
-         "utter_invalid_volunteer_area"),
+        ("volunteer_name", "सुनीता देवी", "सुनीता देवी", "volunteer_phone", None),
+        ("volunteer_name", "🙂🙂", None, "volunteer_name", "utter_invalid_volunteer_name"),
+        ("volunteer_phone", "+91 98765 43210", "9876543210", "volunteer_area", None),
+        ("volunteer_phone", "12345", None, "volunteer_phone", "utter_invalid_volunteer_phone"),
+        ("volunteer_area", "Kankarbagh, Patna", "Kankarbagh, Patna", "volunteer_consent", None),
+        ("volunteer_area", "x" * 4000, None, "volunteer_area", "utter_invalid_volunteer_area"),
     ],
-)  # fmt: skip
-async def test_volunteer_form_answers(requested: str, text: str, expected: dict[str, Any], response: str | None) -> None:
-    filled = {"volunteer_name": "Asha", "volunteer_phone": "9876543210"}
-    slots = {k: v for k, v in filled.items() if list(filled).index(k) < list(filled).index(requested)} \
-        if requested in filled else filled  # fmt: skip
-    tracker = form_tracker("volunteer_form", requested, text, slots=slots, candidates={requested: text})
+)
+async def test_volunteer_form_answers(
+    requested: str, text: str, valid: str | None, next_slot: str, response: str | None
+) -> None:
+    tracker = form_tracker("volunteer_form", requested, text, slots=PRIOR_ANSWERS[requested],
+                           candidates={requested: text})  # fmt: skip
     events, messages = await run(ValidateVolunteerForm(), tracker)
-    assert slot_events(events) == expected
+    assert slot_events(events) == {requested: valid, "requested_slot": next_slot}
     assert responses(messages) == ([response] if response else [])
 
 
@@ -514,13 +534,13 @@ async def test_delete_my_data(store: aioredis.Redis) -> None:
     assert await store.smembers(keys.SUBSCRIBERS) == {"tg:other"}
     assert not await store.sismember(keys.VOLUNTEERS, CONV)
     assert await store.smembers(keys.SUPPRESSED) == {_hash(CONV)}
-    (_, entry), = await store.xrange(keys.CONSENT_LEDGER)
+    ((_, entry),) = await store.xrange(keys.CONSENT_LEDGER)
     assert entry == {"conversation_hash": _hash(CONV), "state": "erased", "at": entry["at"]}
     assert slot_events(events)["epic_number"] is None and slot_events(events)["volunteer_name"] is None
 
 
 async def test_redis_down_gives_a_clear_answer_not_an_exception() -> None:
-    client = aioredis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
+    client = aioredis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
     common.use_redis(client)
     try:
         for action in (ActionSubscribe(), ActionUnsubscribe(), ActionDeleteData()):

@@ -124,8 +124,7 @@ def _write_roll(tmp_path: Path, pin: str = "823001", *, sample: bool = False, pa
         comment + STATIONS_HEADER + "\n" + STATION_ROW.format(pin=pin) + "\n", encoding="utf-8"
     )
     (tmp_path / "electors.csv").write_text(
-        "epic_number,name,name_hi,constituency,part_number,serial_number\n"
-        f"GYA0000001,Asha,आशा,Gaya,{part},1\n",
+        f"epic_number,name,name_hi,constituency,part_number,serial_number\nGYA0000001,Asha,आशा,Gaya,{part},1\n",
         encoding="utf-8",
     )
     return tmp_path

@@ -109,8 +109,11 @@ def test_a_campaign_schedule(tmp_path: Path) -> None:
         (BASE % ("Kerala", "17:00"), "unknown state"),
         (BASE % ("Bihar", "25:00"), "poll_close"),
         ("timezone: Mars/Olympus\n" + BASE % ("Bihar", "17:00"), "Mars"),
-        (BASE % ("Bihar", "17:00") + '  - {name: Gaya, name_hi: गया, state: Bihar, phase: 1, poll_date: 2030-01-02, '
-         'poll_close: "17:00"}\n', "listed twice"),
+        (
+            BASE % ("Bihar", "17:00") + "  - {name: Gaya, name_hi: गया, state: Bihar, phase: 1, poll_date: 2030-01-02, "
+            'poll_close: "17:00"}\n',
+            "listed twice",
+        ),
     ],
 )
 def test_bad_schedules_are_refused(tmp_path: Path, body: str, message: str) -> None:

@@ -23,15 +23,57 @@ LANGUAGES = ("hi", "en")
 DEFAULT_LANGUAGE = "hi"
 # Intents that are not a topic of their own: ignored when naming the topic of a hand-off.
 NON_TOPIC_INTENTS = frozenset(
-    {"greet", "goodbye", "thanks", "affirm", "deny", "inform", "nlu_fallback", "ask_human",
-     "request_callback", "bot_challenge", "change_language", "out_of_scope"}
+    {
+        "greet",
+        "goodbye",
+        "thanks",
+        "affirm",
+        "deny",
+        "inform",
+        "nlu_fallback",
+        "ask_human",
+        "request_callback",
+        "bot_challenge",
+        "change_language",
+        "out_of_scope",
+    }
 )
 # A whole short message made of these words stops a form ("ruko", "cancel", ...).
 CANCEL_WORDS = frozenset(
-    {"cancel", "stop", "quit", "exit", "abort", "ruko", "ruk", "rukiye", "rukjao", "ruko na", "rehne do",
-     "rahne do", "chhodo", "chodo", "band karo", "bas", "rok do", "cancel karo", "mat karo",
-     "रुको", "रुकिए", "रुक जाओ", "रहने दो", "छोड़ो", "बंद करो", "बस", "रोक दो", "रद्द", "रद्द करो",
-     "कैंसल", "कैंसल करो", "मत करो"}
+    {
+        "cancel",
+        "stop",
+        "quit",
+        "exit",
+        "abort",
+        "ruko",
+        "ruk",
+        "rukiye",
+        "rukjao",
+        "ruko na",
+        "rehne do",
+        "rahne do",
+        "chhodo",
+        "chodo",
+        "band karo",
+        "bas",
+        "rok do",
+        "cancel karo",
+        "mat karo",
+        "रुको",
+        "रुकिए",
+        "रुक जाओ",
+        "रहने दो",
+        "छोड़ो",
+        "बंद करो",
+        "बस",
+        "रोक दो",
+        "रद्द",
+        "रद्द करो",
+        "कैंसल",
+        "कैंसल करो",
+        "मत करो",
+    }
 )
 _NOT_WORD = re.compile(r"[^\w\u0900-\u097F]+")
 

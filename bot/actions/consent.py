@@ -76,13 +76,11 @@ class _ConsentAction(Action, ABC):
     @abstractmethod
     def name(self) -> str: ...
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         try:
             await record_consent(tracker, self.state)
-        except RedisError:
-            log.exception("consent_failed", conversation_id=tracker.sender_id, channel=channel_of(tracker))
+        except RedisError as exc:
+            log.error("consent_failed", conversation_id=tracker.sender_id, channel=channel_of(tracker), error=repr(exc))
             dispatcher.utter_message(response="utter_technical_problem")
             return []
         dispatcher.utter_message(response=self.confirmation)

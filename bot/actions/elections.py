@@ -87,9 +87,7 @@ class ActionElectionSchedule(Action):
     def name(self) -> str:
         return "action_election_schedule"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         language = language_of(tracker)
         schedule = election_schedule()
         name = tracker.get_slot("constituency")

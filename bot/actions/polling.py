@@ -101,9 +101,7 @@ class ActionFindPollingStation(Action):
     def name(self) -> str:
         return "action_find_polling_station"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         language = language_of(tracker)
         roll = electoral_roll()
         epic = normalize_epic(tracker.get_slot("epic_number"))
@@ -142,9 +140,7 @@ class ActionCheckRegistration(Action):
     def name(self) -> str:
         return "action_check_registration"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         language = language_of(tracker)
         roll = electoral_roll()
         epic = normalize_epic(tracker.get_slot("epic_number"))

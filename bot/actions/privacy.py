@@ -39,9 +39,7 @@ class ActionDeleteData(Action):
     def name(self) -> str:
         return "action_delete_data"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         conversation = tracker.sender_id
         now = datetime.now(UTC).isoformat(timespec="seconds")
         try:
@@ -52,8 +50,8 @@ class ActionDeleteData(Action):
                 pipe.sadd(keys.SUPPRESSED, conversation_hash(conversation))
                 pipe.xadd(keys.CONSENT_LEDGER, ledger_entry(conversation, ConsentState.ERASED, now))
                 await pipe.execute()
-        except RedisError:
-            log.exception("delete_data_failed", conversation_id=conversation, channel=channel_of(tracker))
+        except RedisError as exc:
+            log.error("delete_data_failed", conversation_id=conversation, channel=channel_of(tracker), error=repr(exc))
             dispatcher.utter_message(response="utter_technical_problem")
             return []
         log.info("data_deleted", conversation_hash=conversation_hash(conversation), channel=channel_of(tracker))

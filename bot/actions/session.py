@@ -46,9 +46,7 @@ class ActionSessionStart(Action):
     def name(self) -> str:
         return "action_session_start"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         events: list[EventType] = [SessionStarted()]
         for slot in CARRY_OVER_SLOTS:
             value = tracker.get_slot(slot)
@@ -75,9 +73,7 @@ class ActionExtractLanguage(Action):
     def name(self) -> str:
         return "action_extract_language"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         current = tracker.get_slot("language")
         intent, _ = latest_intent(tracker)
         wanted = requested_language(tracker) if intent == "change_language" else None
@@ -98,9 +94,7 @@ class ActionChangeLanguage(Action):
     def name(self) -> str:
         return "action_change_language"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         wanted = requested_language(tracker)
         if wanted is None:
             dispatcher.utter_message(response="utter_choose_language")

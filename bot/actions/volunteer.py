@@ -38,9 +38,7 @@ class ValidateVolunteerForm(FormValidationAction):
     def name(self) -> str:
         return "validate_volunteer_form"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         requested = tracker.get_slot(REQUESTED_SLOT)
         if requested and is_cancel(tracker):
             return [*(SlotSet(s, None) for s in SLOTS[:3]), SlotSet("volunteer_consent", False),
@@ -98,9 +96,7 @@ class ActionVolunteerSubmit(Action):
     def name(self) -> str:
         return "action_volunteer_submit"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         reset: list[EventType] = [SlotSet(s, None) for s in SLOTS]
         name, phone, area = (tracker.get_slot(s) for s in SLOTS[:3])
         if tracker.get_slot("volunteer_consent") is not True or not (name and phone and area):
@@ -120,8 +116,8 @@ class ActionVolunteerSubmit(Action):
                 pipe.hset(keys.volunteer(conversation), mapping=record)
                 pipe.sadd(keys.VOLUNTEERS, conversation)
                 await pipe.execute()
-        except RedisError:
-            log.exception("volunteer_save_failed", conversation_id=conversation, channel=record["channel"])
+        except RedisError as exc:
+            log.error("volunteer_save_failed", conversation_id=conversation, channel=record["channel"], error=repr(exc))
             dispatcher.utter_message(response="utter_technical_problem")
             return reset
         log.info("volunteer_saved", conversation_id=conversation, channel=record["channel"])
