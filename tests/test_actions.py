@@ -302,6 +302,22 @@ async def test_polling_form_can_be_cancelled(text: str, intent: str) -> None:
     assert slot_events(events) == {"epic_number": None, "requested_slot": None}
 
 
+@pytest.mark.parametrize(
+    ("form", "action", "intent", "slot"),
+    [
+        ("polling_station_form", ValidatePollingStationForm, "find_polling_station", "epic_number"),
+        ("registration_form", ValidateRegistrationForm, "check_registration", "epic_number"),
+        ("schedule_form", ValidateScheduleForm, "election_schedule", "constituency"),
+    ],
+)
+async def test_the_same_question_again_re_asks_instead_of_leaving_the_form(
+    form: str, action: type, intent: str, slot: str
+) -> None:
+    tracker = form_tracker(form, slot, "where is it??", intent=intent)
+    events, _ = await run(action(), tracker)
+    assert slot_events(events) == {slot: None, "requested_slot": slot}
+
+
 async def test_registration_form_needs_an_epic_not_a_pin() -> None:
     tracker = form_tracker("registration_form", "epic_number", "800001")
     events, _ = await run(ValidateRegistrationForm(), tracker)

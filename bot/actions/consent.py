@@ -13,6 +13,7 @@ Redis layout (names in ``bot/keys.py``), read by the outreach side:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
@@ -22,6 +23,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from redis.exceptions import RedisError
+from redis.typing import EncodableT, FieldT
 
 from bot import keys
 from bot.actions.common import channel_of, conversation_hash, language_of, redis
@@ -35,24 +37,29 @@ class ConsentState(str, Enum):
     ERASED = "erased"  # only on the ledger, written by "delete my data"
 
 
-def ledger_entry(conversation_id: str, state: ConsentState, at: str, **fields: str) -> dict[str, str]:
-    """The fields of one consent-ledger entry."""
-    return {"conversation_hash": conversation_hash(conversation_id), "state": state.value, "at": at, **fields}
+def ledger_entry(
+    conversation_id: str, state: ConsentState, at: str, details: Mapping[str, str] | None = None
+) -> dict[FieldT, EncodableT]:
+    """The fields of one consent-ledger entry (no conversation id, only its hash)."""
+    entry: dict[FieldT, EncodableT] = {"conversation_hash": conversation_hash(conversation_id)}
+    entry.update({"state": state.value, "at": at})
+    entry.update(details or {})
+    return entry
 
 
 async def record_consent(tracker: Tracker, state: ConsentState) -> None:
     """Write the voter's consent state, the subscribers set and the ledger in one transaction."""
     conversation = tracker.sender_id
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    record = {
-        "state": state.value,
-        "at": now,
+    details = {
         "channel": channel_of(tracker),
         "language": language_of(tracker),
         "notice_version": str(tracker.get_slot("consent_notice_version") or "1"),
     }
     if tracker.get_slot("constituency"):
-        record["constituency"] = str(tracker.get_slot("constituency"))
+        details["constituency"] = str(tracker.get_slot("constituency"))
+    record: dict[FieldT, EncodableT] = {"state": state.value, "at": now}
+    record.update(details)
     async with redis().pipeline(transaction=True) as pipe:
         pipe.delete(keys.consent(conversation))
         pipe.hset(keys.consent(conversation), mapping=record)
@@ -62,11 +69,9 @@ async def record_consent(tracker: Tracker, state: ConsentState) -> None:
             pipe.srem(keys.SUPPRESSED, conversation_hash(conversation))
         else:
             pipe.srem(keys.SUBSCRIBERS, conversation)
-        pipe.xadd(keys.CONSENT_LEDGER, ledger_entry(conversation, state, now, **{
-            k: v for k, v in record.items() if k not in {"state", "at"}
-        }))  # fmt: skip
+        pipe.xadd(keys.CONSENT_LEDGER, ledger_entry(conversation, state, now, details))
         await pipe.execute()
-    log.info("consent_recorded", conversation_id=conversation, channel=record["channel"], state=state.value)
+    log.info("consent_recorded", conversation_id=conversation, channel=details["channel"], state=state.value)
 
 
 class _ConsentAction(Action, ABC):

@@ -61,6 +61,9 @@ class ValidateScheduleForm(FormValidationAction):
         if not tracker.get_slot("constituency") and intent in {"inform", "nlu_fallback"} and _looks_like_a_name(text):
             # A place we have no data for: keep it, so the answer can say so plainly.
             return {"constituency": text}
+        if intent == "election_schedule" and not tracker.get_slot("constituency"):
+            # The same question again: ask again rather than leave the form.
+            return {"constituency": None}
         return {}
 
     def validate_constituency(

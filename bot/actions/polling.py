@@ -11,7 +11,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 
-from bot.actions.common import channel_of, electoral_roll, is_cancel, language_of, latest_text
+from bot.actions.common import channel_of, electoral_roll, is_cancel, language_of, latest_intent, latest_text
 from bot.electoral import PollingStation, find_epic, find_pin, mask, normalize_epic, normalize_pin
 
 log = structlog.get_logger(__name__)
@@ -38,6 +38,7 @@ class _EpicFormValidation(FormValidationAction, ABC):
     """Shared parts: read an EPIC number (or PIN code) from free text; stop on "cancel"."""
 
     accepts_pin = False
+    trigger_intent: str
 
     @abstractmethod
     def name(self) -> str: ...
@@ -50,7 +51,12 @@ class _EpicFormValidation(FormValidationAction, ABC):
             # requested slot set to None below then ends it.
             return {"epic_number": None}
         epic = find_epic(latest_text(tracker))
-        return {"epic_number": epic} if epic else {}
+        if epic:
+            return {"epic_number": epic}
+        if tracker.get_slot(REQUESTED_SLOT) and latest_intent(tracker)[0] == self.trigger_intent:
+            # The same question again: ask again rather than leave the form.
+            return {"epic_number": None}
+        return {}
 
     async def extract_pin_code(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -83,6 +89,7 @@ class ValidatePollingStationForm(_EpicFormValidation):
     """Either an EPIC number or a PIN code completes the polling station form."""
 
     accepts_pin = True
+    trigger_intent = "find_polling_station"
 
     def name(self) -> str:
         return "validate_polling_station_form"
@@ -90,6 +97,8 @@ class ValidatePollingStationForm(_EpicFormValidation):
 
 class ValidateRegistrationForm(_EpicFormValidation):
     """The voter-list check needs an EPIC number."""
+
+    trigger_intent = "check_registration"
 
     def name(self) -> str:
         return "validate_registration_form"

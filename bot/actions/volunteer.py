@@ -12,6 +12,7 @@ from rasa_sdk.events import ActionExecutionRejected, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 from redis.exceptions import RedisError
+from redis.typing import EncodableT, FieldT
 
 from bot import keys
 from bot.actions.common import channel_of, is_cancel, language_of, latest_intent, redis
@@ -103,7 +104,7 @@ class ActionVolunteerSubmit(Action):
             dispatcher.utter_message(response="utter_volunteer_cancelled")
             return reset
         conversation = tracker.sender_id
-        record = {
+        record: dict[FieldT, EncodableT] = {
             "name": name,
             "phone": phone,
             "area": area,
