@@ -78,3 +78,58 @@ def button_payload(token: str) -> str:
 # Set of sha256(conversation id) of voters who erased their data: never contact them
 # again, unless they opt in afresh (action_subscribe removes the marker).
 SUPPRESSED = f"{PREFIX}:suppressed"
+
+
+# --- human hand-off ---------------------------------------------------------------------------
+HANDOFF_GROUP = "agents"  # consumer group on every hand-off stream
+HANDOFF_DEAD = f"{PREFIX}:handoff:dead"  # stream: entries that kept failing, for supervisors
+HANDLE_TIMES = f"{PREFIX}:handoff:handle_times"  # list: recent handle times in seconds (newest first)
+AGENTS = f"{PREFIX}:agents"  # set of agent names
+
+
+def handoff_requeue(language: str) -> str:
+    """List of stream entry ids taken back from a vanished agent: served before new entries."""
+    return f"{PREFIX}:handoff:{language}:requeue"
+
+
+def assignment(conversation_id: str) -> str:
+    """Hash: which agent holds the conversation, and its queue entry."""
+    return f"{PREFIX}:assignment:{{{conversation_id}}}"
+
+
+def agent(name: str) -> str:
+    """Hash: an agent's account (password hash, role, languages, capacity, disabled)."""
+    return f"{PREFIX}:agent:{name}"
+
+
+def agent_chats(name: str) -> str:
+    """Set: conversation ids the agent holds now."""
+    return f"{PREFIX}:agent:{name}:chats"
+
+
+def agent_presence(name: str) -> str:
+    """String with a short TTL, refreshed while the agent's console is connected: 'available' or 'away'."""
+    return f"{PREFIX}:agent:{name}:presence"
+
+
+def console_session(token: str) -> str:
+    """Hash with a TTL: a logged-in console session."""
+    return f"{PREFIX}:console:session:{token}"
+
+
+def login_failures(name: str) -> str:
+    """Counter with a TTL: failed console logins for one account name."""
+    return f"{PREFIX}:console:failures:{name}"
+
+
+def handled_on(day: str) -> str:
+    """List: handle times (seconds) of conversations closed on `day` (YYYY-MM-DD, IST)."""
+    return f"{PREFIX}:handoff:handled:{day}"
+
+
+def conversation_events(conversation_id: str) -> str:
+    """Pub/sub channel: live events of one conversation, for the agent consoles of every gateway."""
+    return f"{PREFIX}:events:{{{conversation_id}}}"
+
+
+CONSOLE_EVENTS = f"{PREFIX}:events:console"  # pub/sub: queue changes, for every console
