@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from bot import metrics
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.webchat import SOCKETS, WebchatChannel
+from bot.console.api import Console
 from bot.handoff.queue import HandoffQueue
 from bot.language import Language
 from bot.models import Channel
@@ -33,6 +34,7 @@ ROUTER = web.AppKey("router", Router)
 RASA = web.AppKey("rasa", RasaClient)
 TELEGRAM = web.AppKey("telegram", TelegramChannel)
 WEBCHAT = web.AppKey("webchat", WebchatChannel)
+CONSOLE = web.AppKey("console", Console)
 
 TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
 
@@ -50,6 +52,13 @@ def create_app(settings: Settings, *, telegram_polling: bool = False) -> web.App
     webchat = WebchatChannel(public_url=settings.public_url, extra_origins=settings.webchat_origins)
     app[WEBCHAT] = webchat
     app.add_routes(webchat.routes())
+    console = Console(
+        public_url=settings.public_url,
+        canned_file=settings.canned_file,
+        secure_cookie=settings.public_url.startswith("https://"),
+    )
+    app[CONSOLE] = console
+    app.add_routes(console.routes())
     app.cleanup_ctx.append(_resources)
     if settings.telegram_enabled:
         app.cleanup_ctx.append(_telegram(telegram_polling))
@@ -87,6 +96,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         max_message_chars=settings.max_message_chars,
     )
     app[WEBCHAT].bind(router, store)
+    app[CONSOLE].bind(router)
     router.add_sender(Channel.WEBCHAT, app[WEBCHAT])
     app[REDIS], app[RASA], app[ROUTER] = redis, rasa, router
     yield
@@ -132,14 +142,30 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     if resumed:
         log.info("resumed unfinished conversations", count=resumed)
     stop = asyncio.Event()
-    task = asyncio.create_task(router.run_maintenance(settings.rasa_retry_interval_s, stop), name="maintenance")
+    tasks = [
+        asyncio.create_task(router.run_maintenance(settings.rasa_retry_interval_s, stop), name="maintenance"),
+        asyncio.create_task(_janitor(router.handoff, settings.agent_abandon_after_s, stop), name="janitor"),
+    ]
     yield
-    # Ask the loop to stop rather than cancel it mid-call: a cancelled Redis call can swallow the cancel.
+    # Ask the loops to stop rather than cancel them mid-call: a cancelled Redis call can swallow the cancel.
     stop.set()
-    try:
-        await asyncio.wait_for(task, 10)
-    except TimeoutError:
-        log.warning("maintenance task did not stop in time")
+    for task in tasks:
+        try:
+            await asyncio.wait_for(task, 10)
+        except TimeoutError:
+            log.warning("background task did not stop in time", task=task.get_name())
+
+
+async def _janitor(queue: HandoffQueue, abandon_after_s: float, stop: asyncio.Event) -> None:
+    """Put conversations of agents who vanished back at the head of the queue."""
+    while not stop.is_set():
+        try:
+            await queue.sweep(abandon_after_s)
+        except Exception:
+            metrics.ERRORS.labels("janitor").inc()
+            log.exception("janitor round failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), min(abandon_after_s / 4, 15.0))
 
 
 async def _close_sockets(app: web.Application) -> None:

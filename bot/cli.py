@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import getpass
 import signal
 import sys
 import time
@@ -19,10 +21,75 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the gateway (web chat, Telegram webhook or polling)")
     serve.add_argument("--polling", action="store_true", help="serve Telegram by long polling")
     sub.add_parser("demo", help="start Redis (if needed), Rasa, the action server and the gateway")
+    _agents_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve_gateway(polling=args.polling)
+    if args.command == "agents":
+        return asyncio.run(manage_agents(args))
     return run_demo()
+
+
+def _agents_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    agents = sub.add_parser("agents", help="agent console accounts").add_subparsers(dest="action", required=True)
+    add = agents.add_parser("add", help="create an account (asks for the password)")
+    add.add_argument("name")
+    add.add_argument("--languages", default="hi,en", help="comma-separated: hi,en")
+    add.add_argument("--role", choices=["agent", "supervisor"], default="agent")
+    add.add_argument("--capacity", type=int, default=3, help="most chats at once")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    agents.add_parser("list", help="list accounts")
+    for action in ("disable", "enable"):
+        agents.add_parser(action).add_argument("name")
+    reset = agents.add_parser("reset-password")
+    reset.add_argument("name")
+    reset.add_argument("--password-stdin", action="store_true")
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Again: "):
+        raise SystemExit("the two passwords differ")
+    return first
+
+
+async def manage_agents(args: argparse.Namespace) -> int:
+    from redis.asyncio import Redis
+
+    from bot.console.accounts import Accounts, Role
+
+    redis = Redis.from_url(Settings().redis_url, decode_responses=True)
+    accounts = Accounts(redis)
+    try:
+        if args.action == "add":
+            languages = [lang.strip() for lang in args.languages.split(",") if lang.strip()]
+            if not languages or set(languages) - {"hi", "en"}:
+                raise SystemExit("--languages takes hi, en or hi,en")
+            password = _password(args.password_stdin)
+            if len(password) < 10:
+                raise SystemExit("the password needs at least 10 characters")
+            await accounts.add(args.name, password, role=Role(args.role), languages=languages, capacity=args.capacity)
+            print(f"added {args.role} {args.name} ({','.join(languages)})")
+        elif args.action == "list":
+            for agent in await accounts.all():
+                state = "disabled" if agent.disabled else "active"
+                print(
+                    f"{agent.name}\t{agent.role.value}\t{','.join(agent.languages)}\tcapacity {agent.capacity}\t{state}"
+                )
+        elif args.action in ("disable", "enable"):
+            await accounts.set_disabled(args.name, args.action == "disable")
+            print(f"{args.name}: {args.action}d")
+        elif args.action == "reset-password":
+            await accounts.reset_password(args.name, _password(args.password_stdin))
+            print(f"{args.name}: password changed")
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await redis.aclose()
+    return 0
 
 
 def serve_gateway(*, polling: bool) -> int:

@@ -59,6 +59,7 @@ class OutboundMessage(BaseModel):
     chat_id: str
     text: str
     buttons: list[Button] = []
+    author: str = "bot"  # "bot" or "agent": the web chat shows them differently
 
 
 def conversation_id(channel: Channel, chat_id: str) -> str:

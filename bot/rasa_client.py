@@ -39,6 +39,18 @@ class RasaClient:
             "POST", f"/conversations/{conversation_id}/tracker/events", json=events, params={"token": self._token}
         )
 
+    async def user_intents(self, conversation_id: str) -> list[tuple[str, str]]:
+        """(text, intent) of every voter message in Rasa's tracker, oldest first."""
+        tracker = await self._request(
+            "GET", f"/conversations/{conversation_id}/tracker", params={"token": self._token, "include_events": "ALL"}
+        )
+        events = tracker.get("events", []) if isinstance(tracker, dict) else []
+        return [
+            (str(e.get("text") or ""), str((e.get("parse_data") or {}).get("intent", {}).get("name") or ""))
+            for e in events
+            if e.get("event") == "user"
+        ]
+
     async def ready(self) -> bool:
         """True when Rasa answers and has a model loaded."""
         try:

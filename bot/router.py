@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import time
 from typing import Any, Protocol
 
 import structlog
@@ -100,9 +102,7 @@ class Router:
         elif not text:
             await self.say(profile, language, "message_empty")
         elif profile.mode is not Mode.BOT:
-            # The transcript holds the message for the person handling the conversation.
-            if await self._once(keys.waiting_notice(profile.conversation_id)):
-                await self.say(profile, language, "handoff_waiting")
+            await self._to_people(profile, language, text)
         else:
             text = COMMAND_PAYLOADS.get(text, text) if message.kind is Kind.COMMAND else text
             await self._ask_assistant(profile, language, text, message)
@@ -130,6 +130,8 @@ class Router:
     ) -> None:
         metadata = {"channel": profile.channel.value, "language": language.value}
         try:
+            if await self.redis.srem(keys.RESUME_PENDING, profile.conversation_id):
+                await self.rasa.resume(profile.conversation_id)
             replies = await self.rasa.send(profile.conversation_id, text, metadata)
         except RasaUnavailable as exc:
             metrics.ERRORS.labels("rasa_unavailable").inc()
@@ -161,16 +163,65 @@ class Router:
         await self.store.set_mode(profile.conversation_id, Mode.QUEUED)
         await self.handoff.enqueue(profile.conversation_id, signal)
         log.info("handed off", reason=signal.reason.value, topic=signal.topic)
+        await self.tell_position(profile, Language(signal.language))
+
+    async def tell_position(self, profile: VoterProfile, language: Language) -> None:
+        """Tell a waiting voter their place in the queue and the estimated wait."""
+        position = await self.handoff.position(profile.conversation_id)
+        if position is None:
+            return
+        wait_s = await self.handoff.estimated_wait_s(position, language.value)
+        minutes = max(1, round(wait_s / 60))
+        text = self.texts.get("handoff_position", language.value).format(position=position, minutes=minutes)
+        await self.send(profile, language, text)
+
+    async def _to_people(self, profile: VoterProfile, language: Language, text: str) -> None:
+        """A voter waiting for or talking to a person: the agent's console gets the message live."""
+        event = {"type": "voter_message", "conversation_id": profile.conversation_id, "text": text, "at": time.time()}
+        await self.redis.publish(keys.CONSOLE_EVENTS, json.dumps(event, ensure_ascii=False))
+        if profile.mode is Mode.QUEUED and await self._once(keys.waiting_notice(profile.conversation_id)):
+            await self.say(profile, language, "handoff_waiting")
+
+    async def agent_says(self, conversation_id: str, agent: str, text: str) -> None:
+        """An agent's message, sent through the voter's own channel."""
+        profile = await self.store.get(conversation_id)
+        if profile is None:
+            raise LookupError(conversation_id)
+        await self.send(profile, profile.language or Language.HI, text, who="agent", agent=agent)
+
+    async def back_to_bot(self, conversation_id: str) -> None:
+        """After a person closed the conversation: un-pause the assistant and greet the voter back."""
+        profile = await self.store.get(conversation_id)
+        if profile is None:
+            return
+        try:
+            await self.rasa.resume(conversation_id)
+        except RasaUnavailable as exc:
+            # Still paused in Rasa: the next voter message resumes it first (see _ask_assistant).
+            metrics.ERRORS.labels("rasa_resume").inc()
+            log.warning("could not resume the conversation in Rasa", error=str(exc))
+            await self.redis.sadd(keys.RESUME_PENDING, conversation_id)
+        await self.redis.delete(keys.waiting_notice(conversation_id))
+        await self.say(profile, profile.language or Language.HI, "welcome_back")
 
     async def say(self, profile: VoterProfile, language: Language, text_name: str) -> None:
         await self.send(profile, language, self.texts.get(text_name, language.value))
 
     async def send(
-        self, profile: VoterProfile, language: Language, text: str, buttons: list[Button] | None = None
+        self,
+        profile: VoterProfile,
+        language: Language,
+        text: str,
+        buttons: list[Button] | None = None,
+        *,
+        who: str = "bot",
+        **extra: str,
     ) -> None:
-        outbound = OutboundMessage(channel=profile.channel, chat_id=profile.chat_id, text=text, buttons=buttons or [])
+        outbound = OutboundMessage(
+            channel=profile.channel, chat_id=profile.chat_id, text=text, buttons=buttons or [], author=who
+        )
         await self.senders[profile.channel].send(outbound)
-        await self.store.add_turn(profile.conversation_id, "bot", text)
+        await self.store.add_turn(profile.conversation_id, who, text, **extra)
         metrics.MESSAGES_OUT.labels(profile.channel.value, language.value).inc()
 
     async def hold_for_retry(self, message: InboundMessage) -> None:

@@ -18,9 +18,7 @@ def _env(name: str) -> AliasChoices:
 class Settings(BaseSettings):
     """Samvad's configuration. Every field can be set as ``SAMVAD_<FIELD>``."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="SAMVAD_", env_file=".env", extra="ignore", populate_by_name=True
-    )
+    model_config = SettingsConfigDict(env_prefix="SAMVAD_", env_file=".env", extra="ignore", populate_by_name=True)
 
     # The organisation that runs this deployment; shown to voters.
     org_name: str = "Samvad voter help desk"
@@ -57,6 +55,10 @@ class Settings(BaseSettings):
     transcript_ttl_s: int = 30 * 24 * 3600
     transcript_max_turns: int = 200
     dedup_ttl_s: int = 48 * 3600
+
+    # Hand-off: a conversation whose agent's console has been gone this long goes back to the queue.
+    agent_abandon_after_s: float = Field(120.0, gt=0)
+    canned_file: Path = ROOT / "canned_responses.yml"
 
     data_dir: Path = ROOT / "data"
     texts_file: Path = ROOT / "gateway_texts.yml"

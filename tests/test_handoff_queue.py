@@ -40,7 +40,10 @@ async def test_an_entry_leaves_the_stream_only_when_closed(redis) -> None:
     await queue.close(taken, Disposition.RESOLVED)
     assert await redis.xlen(keys.handoff_queue("hi")) == 0
     assert await redis.xpending(keys.handoff_queue("hi"), keys.HANDOFF_GROUP) == {
-        "pending": 0, "min": None, "max": None, "consumers": []
+        "pending": 0,
+        "min": None,
+        "max": None,
+        "consumers": [],
     }
     assert await redis.hget(keys.voter("tg:1"), "mode") == "bot"
     assert len(await queue.handled_today()) == 1

@@ -102,7 +102,12 @@ class WebchatChannel:
 
     async def send(self, message: OutboundMessage) -> None:
         """Push to every open tab of the voter; the transcript keeps it for tabs opened later."""
-        frame = {"type": "message", "text": message.text, "buttons": [b.model_dump() for b in message.buttons]}
+        frame = {
+            "type": "message",
+            "from": message.author,
+            "text": message.text,
+            "buttons": [b.model_dump() for b in message.buttons],
+        }
         for ws in list(self._sockets.get(conversation_id(Channel.WEBCHAT, message.chat_id), ())):
             if not ws.closed:
                 await ws.send_json(frame)

@@ -143,7 +143,9 @@ class HandoffQueue:
 
     async def _next_entry(self, stream: str, language: str, agent: str) -> tuple[str, dict[str, str]] | None:
         while (requeued := await self.redis.lpop(keys.handoff_requeue(language))) is not None:
-            claimed = await self.redis.xclaim(stream, keys.HANDOFF_GROUP, agent, min_idle_time=0, message_ids=[requeued])
+            claimed = await self.redis.xclaim(
+                stream, keys.HANDOFF_GROUP, agent, min_idle_time=0, message_ids=[requeued]
+            )
             if claimed and claimed[0][1]:
                 return claimed[0][0], claimed[0][1]
         read = await self.redis.xreadgroup(keys.HANDOFF_GROUP, agent, {stream: ">"}, count=1)
@@ -206,7 +208,9 @@ class HandoffQueue:
     async def transfer_to_agent(self, assignment: Assignment, to_agent: str) -> Assignment:
         """Hand the same entry to a named agent: XCLAIM moves it, so it is never held twice."""
         stream = await self._stream(assignment.language)
-        await self.redis.xclaim(stream, keys.HANDOFF_GROUP, to_agent, min_idle_time=0, message_ids=[assignment.entry_id])
+        await self.redis.xclaim(
+            stream, keys.HANDOFF_GROUP, to_agent, min_idle_time=0, message_ids=[assignment.entry_id]
+        )
         moved = Assignment(**{**assignment.__dict__, "agent": to_agent, "taken_at": time.time()})
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(keys.assignment(assignment.conversation_id), mapping=_to_hash(moved))
@@ -259,14 +263,18 @@ class HandoffQueue:
                 pipe.delete(keys.assignment(conversation_id))
                 pipe.srem(keys.agent_chats(found.agent), conversation_id)
             if deliveries > self.max_deliveries or not conversation_id:
-                pipe.xadd(keys.HANDOFF_DEAD, {**fields, "entry_id": entry_id, "language": language, "at": str(time.time())})
+                pipe.xadd(
+                    keys.HANDOFF_DEAD, {**fields, "entry_id": entry_id, "language": language, "at": str(time.time())}
+                )
                 pipe.xack(stream, keys.HANDOFF_GROUP, entry_id)
                 pipe.xdel(stream, entry_id)
             else:
                 pipe.lpush(keys.handoff_requeue(language), entry_id)
                 pipe.hset(keys.voter(conversation_id), "mode", Mode.QUEUED.value)
             await pipe.execute()
-        log.warning("agent gone: conversation back in the queue", conversation_id=conversation_id, deliveries=deliveries)
+        log.warning(
+            "agent gone: conversation back in the queue", conversation_id=conversation_id, deliveries=deliveries
+        )
         await self._changed(language)
 
     async def _finish_entry(self, stream: str, entry_id: str) -> None:

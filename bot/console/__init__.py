@@ -1,0 +1,1 @@
+"""The agent console: accounts, sessions, the JSON API, the live websocket and the page."""

@@ -1,0 +1,327 @@
+"""The agent console's JSON API and live websocket, mounted on the gateway at /console.
+
+Every API answers 401 without a session and 403 for the wrong role. The session cookie is
+HttpOnly and SameSite=Strict; the websocket also checks its Origin header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import statistics
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import structlog
+import yaml
+from aiohttp import WSMsgType, web
+
+from bot.console.accounts import Accounts, Agent, LoginThrottled, Role
+from bot.handoff import HandoffReason, HandoffSignal
+from bot.handoff.queue import Disposition, HandoffQueue
+from bot.keys import CONSOLE_EVENTS, agent_chats, agent_presence
+
+if TYPE_CHECKING:
+    from bot.router import Router
+
+log = structlog.get_logger(__name__)
+
+COOKIE = "samvad_console"
+STATIC_DIR = Path(__file__).with_name("static")
+PRESENCE_TTL_S = 30
+HEARTBEAT_S = 10
+MAX_AGENT_TEXT = 4000
+
+
+class Console:
+    router: Router
+
+    def __init__(self, *, public_url: str, canned_file: Path, secure_cookie: bool) -> None:
+        self._origin = _origin(public_url)
+        self._canned_file = canned_file
+        self._secure = secure_cookie
+
+    def bind(self, router: Router) -> None:
+        self.router = router
+        self.accounts = Accounts(router.redis)
+        self.queue: HandoffQueue = router.handoff
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/console", self.page),
+            web.static("/console/static", STATIC_DIR),
+            web.post("/console/api/login", self.login),
+            web.post("/console/api/logout", self.logout),
+            web.get("/console/api/me", self.me),
+            web.post("/console/api/presence", self.presence),
+            web.get("/console/api/queues", self.queues),
+            web.post("/console/api/take", self.take),
+            web.get("/console/api/chats/{conv}", self.chat),
+            web.post("/console/api/chats/{conv}/messages", self.send),
+            web.post("/console/api/chats/{conv}/close", self.close),
+            web.post("/console/api/chats/{conv}/transfer", self.transfer),
+            web.get("/console/api/canned", self.canned),
+            web.get("/console/api/supervisor", self.supervisor),
+            web.get("/console/ws", self.websocket),
+        ]
+
+    async def page(self, _: web.Request) -> web.FileResponse:
+        return web.FileResponse(STATIC_DIR / "index.html")
+
+    # --- sessions --------------------------------------------------------------------------
+
+    async def login(self, request: web.Request) -> web.Response:
+        body = await _json(request)
+        name, password = str(body.get("name", "")), str(body.get("password", ""))
+        try:
+            agent = await self.accounts.verify(name, password)
+        except LoginThrottled:
+            return _error(429, "too many failed logins; wait a few minutes")
+        if agent is None:
+            return _error(401, "wrong name or password")
+        token = await self.accounts.open_session(agent)
+        resp = web.json_response(_agent_json(agent))
+        resp.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=self._secure, path="/console")
+        return resp
+
+    async def logout(self, request: web.Request) -> web.Response:
+        await self.accounts.close_session(request.cookies.get(COOKIE, ""))
+        resp = web.json_response({"ok": True})
+        resp.del_cookie(COOKIE, path="/console")
+        return resp
+
+    async def _agent(self, request: web.Request, role: Role | None = None) -> Agent:
+        agent = await self.accounts.session_agent(request.cookies.get(COOKIE, ""))
+        if agent is None:
+            raise _http(web.HTTPUnauthorized, "log in first")
+        if role is Role.SUPERVISOR and agent.role is not Role.SUPERVISOR:
+            raise _http(web.HTTPForbidden, "supervisors only")
+        return agent
+
+    async def _held(self, request: web.Request, agent: Agent) -> Any:
+        conversation_id = request.match_info["conv"]
+        assignment = await self.queue.assignment(conversation_id)
+        if assignment is None or (assignment.agent != agent.name and agent.role is not Role.SUPERVISOR):
+            raise _http(web.HTTPForbidden, "not your conversation")
+        return assignment
+
+    # --- agent view --------------------------------------------------------------------------
+
+    async def me(self, request: web.Request) -> web.Response:
+        agent = await self._agent(request)
+        chats = sorted(await self.router.redis.smembers(agent_chats(agent.name)))
+        presence = await self.router.redis.get(agent_presence(agent.name)) or "offline"
+        return web.json_response({**_agent_json(agent), "presence": presence, "chats": chats})
+
+    async def presence(self, request: web.Request) -> web.Response:
+        agent = await self._agent(request)
+        value = (await _json(request)).get("presence")
+        if value not in ("available", "away"):
+            return _error(400, 'presence must be "available" or "away"')
+        await self.router.redis.set(agent_presence(agent.name), value, ex=PRESENCE_TTL_S)
+        return web.json_response({"presence": value})
+
+    async def queues(self, request: web.Request) -> web.Response:
+        await self._agent(request)
+        return web.json_response({"queues": await self._queue_figures()})
+
+    async def _queue_figures(self) -> dict[str, dict[str, float]]:
+        return {
+            language: {
+                "depth": await self.queue.depth(language),
+                "oldest_wait_s": round(await self.queue.oldest_wait_s(language), 1),
+            }
+            for language in self.queue.languages
+        }
+
+    async def take(self, request: web.Request) -> web.Response:
+        agent = await self._agent(request)
+        held = await self.router.redis.scard(agent_chats(agent.name))
+        if held >= agent.capacity:
+            return _error(409, f"you already have {held} chats (capacity {agent.capacity})")
+        assignment = await self.queue.take_next(agent.name, agent.languages)
+        if assignment is None:
+            return web.json_response({"chat": None})
+        return web.json_response({"chat": await self._chat_json(assignment.conversation_id)})
+
+    async def chat(self, request: web.Request) -> web.Response:
+        agent = await self._agent(request)
+        assignment = await self._held(request, agent)
+        return web.json_response(await self._chat_json(assignment.conversation_id))
+
+    async def _chat_json(self, conversation_id: str) -> dict[str, Any]:
+        profile = await self.router.store.get(conversation_id)
+        assignment = await self.queue.assignment(conversation_id)
+        turns = await self.router.store.transcript(conversation_id, 200)
+        intents: list[tuple[str, str]] = []
+        with contextlib.suppress(Exception):  # the transcript is still useful without intents
+            intents = await self.router.rasa.user_intents(conversation_id)
+        _annotate_intents(turns, intents)
+        return {
+            "conversation_id": conversation_id,
+            "channel": profile.channel.value if profile else None,
+            "language": (profile.language.value if profile and profile.language else "hi"),
+            "reason": assignment.reason if assignment else None,
+            "topic": assignment.topic if assignment else None,
+            "agent": assignment.agent if assignment else None,
+            "transcript": [{k: t.get(k) for k in ("who", "text", "at", "intent", "agent")} for t in turns],
+        }
+
+    async def send(self, request: web.Request) -> web.Response:
+        agent = await self._agent(request)
+        assignment = await self._held(request, agent)
+        text = str((await _json(request)).get("text", "")).strip()
+        if not text or len(text) > MAX_AGENT_TEXT:
+            return _error(400, f"text must be 1-{MAX_AGENT_TEXT} characters")
+        await self.router.agent_says(assignment.conversation_id, agent.name, text)
+        return web.json_response({"ok": True})
+
+    async def close(self, request: web.Request) -> web.Response:
+        agent = await self._agent(request)
+        assignment = await self._held(request, agent)
+        try:
+            disposition = Disposition((await _json(request)).get("disposition", ""))
+        except ValueError:
+            return _error(400, "disposition must be one of " + ", ".join(d.value for d in Disposition))
+        handle_s = await self.queue.close(assignment, disposition)
+        await self.router.back_to_bot(assignment.conversation_id)
+        return web.json_response({"ok": True, "handle_s": round(handle_s, 1)})
+
+    async def transfer(self, request: web.Request) -> web.Response:
+        agent = await self._agent(request)
+        assignment = await self._held(request, agent)
+        body = await _json(request)
+        if body.get("agent"):
+            target = await self.accounts.get(str(body["agent"]))
+            if target is None or target.disabled:
+                return _error(400, "no such active agent")
+            await self.queue.transfer_to_agent(assignment, target.name)
+        elif body.get("language") in self.queue.languages:
+            signal = HandoffSignal(reason=HandoffReason.ASK_HUMAN, topic=assignment.topic, language=body["language"])
+            await self.queue.transfer_to_language(assignment, body["language"], signal)
+        else:
+            return _error(400, 'give "agent" or "language" (' + ", ".join(self.queue.languages) + ")")
+        return web.json_response({"ok": True})
+
+    async def canned(self, request: web.Request) -> web.Response:
+        await self._agent(request)
+        raw = yaml.safe_load(self._canned_file.read_text(encoding="utf-8")) or {}
+        return web.json_response({"canned": raw.get("canned") or []})
+
+    # --- supervisor view ------------------------------------------------------------------------
+
+    async def supervisor(self, request: web.Request) -> web.Response:
+        await self._agent(request, Role.SUPERVISOR)
+        redis = self.router.redis
+        agents = []
+        for agent in await self.accounts.all():
+            agents.append(
+                {
+                    **_agent_json(agent),
+                    "presence": await redis.get(agent_presence(agent.name)) or "offline",
+                    "load": await redis.scard(agent_chats(agent.name)),
+                    "disabled": agent.disabled,
+                }
+            )
+        handled = await self.queue.handled_today()
+        return web.json_response(
+            {
+                "queues": await self._queue_figures(),
+                "agents": agents,
+                "today": {
+                    "handled": len(handled),
+                    "median_handle_s": round(statistics.median(handled), 1) if handled else None,
+                },
+                "dead_letters": await self.queue.dead_letters(),
+            }
+        )
+
+    # --- live updates -----------------------------------------------------------------------------
+
+    async def websocket(self, request: web.Request) -> web.WebSocketResponse:
+        if _origin(request.headers.get("Origin", "")) not in (
+            self._origin,
+            _origin(f"{request.scheme}://{request.host}"),
+        ):
+            raise web.HTTPForbidden(text="origin not allowed")
+        agent = await self._agent(request)
+        ws = web.WebSocketResponse(heartbeat=20, max_msg_size=16 * 1024)
+        await ws.prepare(request)
+        redis = self.router.redis
+        await redis.set(agent_presence(agent.name), "available", ex=PRESENCE_TTL_S, nx=True)
+        pubsub = redis.pubsub()
+        await pubsub.subscribe(CONSOLE_EVENTS)
+        forward = asyncio.create_task(self._forward(ws, agent, pubsub))
+        beat = asyncio.create_task(self._heartbeat(agent))
+        try:
+            async for frame in ws:
+                if frame.type is WSMsgType.ERROR:
+                    break
+        finally:
+            for task in (forward, beat):
+                task.cancel()
+            await asyncio.gather(forward, beat, return_exceptions=True)
+            await pubsub.aclose()
+        return ws
+
+    async def _forward(self, ws: web.WebSocketResponse, agent: Agent, pubsub: Any) -> None:
+        await ws.send_json({"type": "queues", "queues": await self._queue_figures()})
+        async for message in pubsub.listen():
+            if message.get("type") != "message":
+                continue
+            event = json.loads(message["data"])
+            if event["type"] == "voter_message":
+                if await self.router.redis.sismember(agent_chats(agent.name), event["conversation_id"]):
+                    await ws.send_json(event)
+            elif event["type"] == "queues":
+                await ws.send_json({"type": "queues", "queues": await self._queue_figures()})
+
+    async def _heartbeat(self, agent: Agent) -> None:
+        redis = self.router.redis
+        while True:
+            presence = await redis.get(agent_presence(agent.name)) or "available"
+            await redis.set(agent_presence(agent.name), presence, ex=PRESENCE_TTL_S)
+            await self.queue.heartbeat(agent.name)
+            await asyncio.sleep(HEARTBEAT_S)
+
+
+def _annotate_intents(turns: list[dict[str, Any]], intents: list[tuple[str, str]]) -> None:
+    """Give each voter turn the intent Rasa detected for it, matching texts in order."""
+    pending = list(intents)
+    for turn in turns:
+        if turn.get("who") != "voter":
+            continue
+        for index, (text, intent) in enumerate(pending):
+            if text.strip() == str(turn.get("text", "")).strip():
+                turn["intent"] = intent
+                del pending[: index + 1]
+                break
+
+
+def _agent_json(agent: Agent) -> dict[str, Any]:
+    return {"name": agent.name, "role": agent.role.value, "languages": agent.languages, "capacity": agent.capacity}
+
+
+def _http(exc: type[web.HTTPException], message: str) -> web.HTTPException:
+    return exc(text=json.dumps({"error": message}), content_type="application/json")
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def _json(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise _http(web.HTTPBadRequest, "body must be JSON") from None
+    if not isinstance(body, dict):
+        raise _http(web.HTTPBadRequest, "body must be a JSON object")
+    return body
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
