@@ -18,7 +18,9 @@ from bot import keys, metrics
 
 log = structlog.get_logger(__name__)
 
-LEASE_MS = 60_000
+# Short, and renewed while a message is processed: a process that dies holds a lane only this long.
+LEASE_MS = 10_000
+RENEW_EVERY_S = 3.0
 
 # Release the lease only if we still hold it.
 _RELEASE = """
@@ -26,19 +28,34 @@ if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) 
 return 0
 """
 
+# Mark the delivery as seen and store the message in one step.
+_PUSH_ONCE = """
+if redis.call('set', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+  redis.call('rpush', KEYS[2], ARGV[2])
+  return 1
+end
+return 0
+"""
+
 Processor = Callable[[str, str], Awaitable[None]]
 
 
 class Lanes:
-    def __init__(self, redis: Redis, process: Processor) -> None:
+    def __init__(self, redis: Redis, process: Processor, *, once_ttl_s: int = 48 * 3600) -> None:
         self.redis = redis
         self._process = process
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._token = secrets.token_hex(8)
         self._release = redis.register_script(_RELEASE)
+        self._push_once = redis.register_script(_PUSH_ONCE)
+        self._once_ttl_s = once_ttl_s
 
-    async def push(self, conversation_id: str, raw: str) -> None:
-        await self.redis.rpush(keys.inbox(conversation_id), raw)
+    async def push(self, conversation_id: str, raw: str, *, once_key: str | None = None) -> bool:
+        """Append to the inbox; with `once_key`, only if that key was never set (checked atomically)."""
+        if once_key is None:
+            await self.redis.rpush(keys.inbox(conversation_id), raw)
+            return True
+        return bool(await self._push_once(keys=[once_key, keys.inbox(conversation_id)], args=[self._once_ttl_s, raw]))
 
     def kick(self, conversation_id: str) -> None:
         """Make sure a worker in this process is draining the conversation, unless one already is."""
@@ -52,7 +69,11 @@ class Lanes:
         while await self.redis.set(lease, self._token, nx=True, px=LEASE_MS):
             try:
                 while (raw := await self.redis.lindex(inbox, 0)) is not None:
-                    await self._run_one(conversation_id, raw)
+                    renew = asyncio.create_task(self._renew(lease))
+                    try:
+                        await self._run_one(conversation_id, raw)
+                    finally:
+                        renew.cancel()
                     await self.redis.lpop(inbox)
                     await self.redis.pexpire(lease, LEASE_MS)
             finally:
@@ -60,6 +81,11 @@ class Lanes:
             # A message pushed while we released the lease would otherwise wait for the next one.
             if not await self.redis.llen(inbox):
                 return
+
+    async def _renew(self, lease: str) -> None:
+        while True:
+            await asyncio.sleep(RENEW_EVERY_S)
+            await self.redis.pexpire(lease, LEASE_MS)
 
     async def _run_one(self, conversation_id: str, raw: str) -> None:
         try:

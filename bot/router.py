@@ -69,15 +69,21 @@ class Router:
         self.handoff = handoff
         self.senders: dict[Channel, Sender] = {}
         self._max_chars = max_message_chars
-        self.lanes = Lanes(redis, self._process)
+        self.lanes = Lanes(redis, self._process, once_ttl_s=store.dedup_ttl_s)
 
     def add_sender(self, channel: Channel, sender: Sender) -> None:
         self.senders[channel] = sender
 
-    async def accept(self, message: InboundMessage) -> None:
-        """Store the message durably, then make sure its conversation is being worked."""
-        await self.lanes.push(message.conversation_id, message.model_dump_json())
-        self.lanes.kick(message.conversation_id)
+    async def accept(self, message: InboundMessage, *, once_key: str | None = None) -> bool:
+        """Store the message durably, then make sure its conversation is being worked.
+
+        With `once_key`, a message whose key was already seen is dropped (a redelivery);
+        returns False then.
+        """
+        stored = await self.lanes.push(message.conversation_id, message.model_dump_json(), once_key=once_key)
+        if stored:
+            self.lanes.kick(message.conversation_id)
+        return stored
 
     async def _process(self, conversation_id: str, raw: str) -> None:
         message = InboundMessage.model_validate_json(raw)

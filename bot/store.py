@@ -35,7 +35,7 @@ class VoterStore:
         self.redis = redis
         self._transcript_ttl_s = transcript_ttl_s
         self._transcript_max_turns = transcript_max_turns
-        self._dedup_ttl_s = dedup_ttl_s
+        self.dedup_ttl_s = dedup_ttl_s
 
     async def profile(self, message: InboundMessage) -> VoterProfile:
         """The voter's profile, created on first contact."""
@@ -81,11 +81,7 @@ class VoterStore:
 
     async def first_delivery(self, update_id: int) -> bool:
         """True the first time an update id is seen, False on every redelivery."""
-        return bool(await self.redis.set(keys.telegram_update(update_id), "1", nx=True, ex=self._dedup_ttl_s))
-
-    async def forget_delivery(self, update_id: int) -> None:
-        """Let a redelivery through again: the first attempt failed before the message was stored."""
-        await self.redis.delete(keys.telegram_update(update_id))
+        return bool(await self.redis.set(keys.telegram_update(update_id), "1", nx=True, ex=self.dedup_ttl_s))
 
 
 def _profile(conversation_id: str, raw: dict[str, str]) -> VoterProfile:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import signal
+import subprocess
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -13,7 +17,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import ROUTER, create_app
-from bot.devstack import Stack, free_port
+from bot.devstack import Stack, free_port, wait_for_port
 from bot.settings import ROOT, Settings
 from tests.helpers.telegram_api import FakeTelegram
 
@@ -121,3 +125,33 @@ def new_secret() -> str:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT
+
+
+@pytest.fixture
+def own_redis():  # type: ignore[no-untyped-def]
+    """A redis-server of this test's own, which the test may stop and start again."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed")
+    port = free_port()
+    workdir = tempfile.mkdtemp(prefix="samvad-redis-")
+    cmd = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", workdir, "--save", ""]
+    # Every write reaches the append-only file before Redis answers, so even SIGKILL loses nothing.
+    cmd += ["--appendonly", "yes", "--appendfsync", "always"]
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start() -> None:
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL))
+        wait_for_port(port, "redis", 10)
+
+    def stop(sig: int = signal.SIGTERM) -> None:
+        procs[-1].send_signal(sig)
+        procs[-1].wait(10)
+
+    start()
+    yield port, start, stop
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(10)
+    shutil.rmtree(workdir, ignore_errors=True)

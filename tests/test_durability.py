@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import subprocess
-import tempfile
 
-import pytest
 import redis.asyncio as aioredis
 
 from bot import keys
-from bot.devstack import free_port, wait_for_port
 from bot.models import Channel, InboundMessage
 from tests.helpers.telegram_api import text_update
 
@@ -25,34 +20,6 @@ async def test_inbox_left_by_a_dead_process_is_answered_at_start_up(redis, make_
     await gw.idle()
     assert await redis.llen(keys.inbox(left.conversation_id)) == 0
     assert [json.loads(r)["text"] for r in await redis.lrange(keys.RETRY, 0, -1)] == [left.text]
-
-
-@pytest.fixture
-def own_redis():  # type: ignore[no-untyped-def]
-    """A redis-server of this test's own, which the test may stop and start again."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is not installed")
-    port = free_port()
-    workdir = tempfile.mkdtemp(prefix="samvad-redis-")
-    cmd = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", workdir, "--appendonly", "yes", "--save", ""]
-    procs: list[subprocess.Popen[bytes]] = []
-
-    def start() -> None:
-        procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL))
-        wait_for_port(port, "redis", 10)
-
-    def stop() -> None:
-        procs[-1].terminate()
-        procs[-1].wait(10)
-
-    start()
-    yield port, start, stop
-    for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(10)
-    shutil.rmtree(workdir, ignore_errors=True)
 
 
 async def test_redis_restart_makes_telegram_redeliver_and_nothing_is_lost(make_gateway, own_redis) -> None:

@@ -9,7 +9,6 @@ delivers the update again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import json
@@ -104,42 +103,40 @@ class TelegramChannel:
             metrics.ERRORS.labels("webhook_bad_request").inc()
             log.warning("malformed webhook body", error=f"{exc.__class__.__name__}: {exc}")
             return web.json_response({"ok": False, "error": "malformed update"}, status=400)
-        seen = False
         try:
-            if not await self.store.first_delivery(update.update_id):
-                return web.json_response({"ok": True, "duplicate": True})
-            seen = True
-            await self.receive(update)
+            first = await self.receive(update)
         except Exception:
             # Not stored: let Telegram deliver it again.
-            if seen:
-                with contextlib.suppress(Exception):
-                    await self.store.forget_delivery(update.update_id)
             metrics.ERRORS.labels("webhook_store").inc()
             log.exception("could not store update; asking Telegram to retry", update_id=update.update_id)
             return web.json_response({"ok": False, "error": "try again"}, status=503)
-        return web.json_response({"ok": True})
+        return web.json_response({"ok": True} if first else {"ok": True, "duplicate": True})
 
     async def _on_polled_update(self, update: object, _: ContextTypes.DEFAULT_TYPE) -> None:
-        if isinstance(update, Update) and await self.store.first_delivery(update.update_id):
+        if isinstance(update, Update):
             await self.receive(update)
 
-    async def receive(self, update: Update) -> None:
-        """Turn one update into a voter message for the router, or answer it here."""
-        if update.callback_query is not None:
-            self._spawn(self._answer_callback(update.callback_query.id))
+    async def receive(self, update: Update) -> bool:
+        """Turn one update into a voter message for the router, or answer it here.
+
+        Returns False for a redelivery of an update already taken. A voter message is
+        marked as seen in the same atomic step that stores it, so a crash in between
+        cannot make the redelivery look like a duplicate.
+        """
         chat = update.effective_chat
-        if chat is None or update.edited_message or update.channel_post or update.edited_channel_post:
-            return  # edits and channel posts are not questions to answer
-        if chat.type != ChatType.PRIVATE:
-            await self._group_notice(update)
-            return
-        inbound = to_inbound(update)
-        if inbound is None:
-            return
+        inbound = to_inbound(update) if chat is not None and chat.type == ChatType.PRIVATE else None
+        if inbound is None or update.edited_message:
+            if not await self.store.first_delivery(update.update_id):
+                return False
+            if chat is not None and chat.type != ChatType.PRIVATE and update.message is not None:
+                await self._group_notice(update)
+            return True  # edits and channel posts are not questions to answer
         if inbound.text.startswith("#"):  # a long button payload kept in Redis
             inbound.text = await self.redis.get(keys.button_payload(inbound.text)) or ""
-        await self.router.accept(inbound)
+        first = await self.router.accept(inbound, once_key=keys.telegram_update(update.update_id))
+        if first and update.callback_query is not None:
+            self._spawn(self._answer_callback(update.callback_query.id))
+        return first
 
     async def _group_notice(self, update: Update) -> None:
         message = update.effective_message
