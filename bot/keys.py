@@ -134,3 +134,13 @@ def conversation_events(conversation_id: str) -> str:
 
 CONSOLE_EVENTS = f"{PREFIX}:events:console"  # pub/sub: queue changes, for every console
 RESUME_PENDING = f"{PREFIX}:handoff:resume_pending"  # set: conversations Rasa must un-pause on next message
+
+# --- call-back requests -------------------------------------------------------------------------
+# Stream: one entry per call-back request, fields: conversation_id, phone (E.164, +91...), language,
+# topic, transcript (JSON list of the last turns: {"who", "text"}), requested_at (unix seconds).
+CALLBACKS = f"{PREFIX}:callbacks"
+
+
+def callback_status(entry_id: str) -> str:
+    """Hash: what call-centre staff did with a call-back request (status done|failed, by, at, note)."""
+    return f"{PREFIX}:callback:{entry_id}"
