@@ -17,6 +17,7 @@ from bot import metrics
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.webchat import SOCKETS, WebchatChannel
 from bot.console.api import Console
+from bot.handoff.hours import AgentHours
 from bot.handoff.queue import HandoffQueue
 from bot.language import Language
 from bot.models import Channel
@@ -94,6 +95,9 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         texts=Texts.load(settings.texts_file),
         handoff=HandoffQueue(redis),
         max_message_chars=settings.max_message_chars,
+        hours=AgentHours(settings.agent_hours, settings.agent_days),
+        max_wait_s=settings.handoff_max_wait_s,
+        rasa_down_handoff_after_s=settings.rasa_down_handoff_after_s,
     )
     app[WEBCHAT].bind(router, store)
     app[CONSOLE].bind(router)

@@ -18,7 +18,8 @@ from redis.asyncio import Redis
 
 from bot import keys, metrics
 from bot.errors import RasaUnavailable
-from bot.handoff import HANDOFF_KEY, SET_LANGUAGE_KEY, HandoffSignal
+from bot.handoff import HANDOFF_KEY, SET_LANGUAGE_KEY, HandoffReason, HandoffSignal
+from bot.handoff.hours import AgentHours
 from bot.handoff.queue import HandoffQueue
 from bot.lanes import Lanes
 from bot.language import Language, detect
@@ -38,6 +39,10 @@ COMMAND_PAYLOADS = {
     "subscribe": "/subscribe_updates",
     "delete": "/delete_data",
 }
+
+# Buttons the gateway offers while a voter waits for a person.
+CALLBACK_PAYLOAD = "/request_callback"
+BACK_TO_BOT_PAYLOAD = "/continue_with_bot"
 
 # A short courtesy in Latin letters ("thanks", "ok ji") does not switch an ongoing conversation's
 # language; anything in Devanagari does.
@@ -61,6 +66,9 @@ class Router:
         texts: Texts,
         handoff: HandoffQueue,
         max_message_chars: int,
+        hours: AgentHours | None = None,
+        max_wait_s: float = 900.0,
+        rasa_down_handoff_after_s: float = 60.0,
     ) -> None:
         self.redis = redis
         self.store = store
@@ -69,6 +77,9 @@ class Router:
         self.handoff = handoff
         self.senders: dict[Channel, Sender] = {}
         self._max_chars = max_message_chars
+        self.hours = hours or AgentHours("00:00-00:00")
+        self._max_wait_s = max_wait_s
+        self._rasa_down_handoff_after_s = rasa_down_handoff_after_s
         self.lanes = Lanes(redis, self._process, once_ttl_s=store.dedup_ttl_s)
 
     def add_sender(self, channel: Channel, sender: Sender) -> None:
@@ -107,8 +118,12 @@ class Router:
             await self.say(profile, language, "help")
         elif not text:
             await self.say(profile, language, "message_empty")
+        elif profile.mode is Mode.QUEUED and text in (CALLBACK_PAYLOAD, BACK_TO_BOT_PAYLOAD):
+            await self._leave_queue(profile, language, text)
         elif profile.mode is not Mode.BOT:
             await self._to_people(profile, language, text)
+        elif text == BACK_TO_BOT_PAYLOAD:
+            await self.say(profile, language, "welcome_back")
         else:
             text = COMMAND_PAYLOADS.get(text, text) if message.kind is Kind.COMMAND else text
             await self._ask_assistant(profile, language, text, message)
@@ -132,7 +147,7 @@ class Router:
         return language
 
     async def _ask_assistant(
-        self, profile: VoterProfile, language: Language, text: str, message: InboundMessage
+        self, profile: VoterProfile, language: Language, text: str, message: InboundMessage | None
     ) -> None:
         metadata = {"channel": profile.channel.value, "language": language.value}
         try:
@@ -142,7 +157,8 @@ class Router:
         except RasaUnavailable as exc:
             metrics.ERRORS.labels("rasa_unavailable").inc()
             log.warning("rasa unavailable; holding the message for retry", error=str(exc))
-            await self.hold_for_retry(message)
+            if message is not None:
+                await self.hold_for_retry(message)
             if await self._once(keys.apologized(profile.conversation_id)):
                 await self.say(profile, language, "rasa_unavailable")
             return
@@ -166,20 +182,71 @@ class Router:
         return bool(await self.redis.set(key, "1", nx=True, ex=NOTICE_EVERY_S))
 
     async def start_handoff(self, profile: VoterProfile, signal: HandoffSignal) -> None:
+        language = Language(signal.language)
+        if not self.hours.open_now():
+            # Nobody to answer now: the assistant carries on, and the voter may ask for a call back.
+            await self._resume_assistant(profile.conversation_id)
+            await self.store.set_mode(profile.conversation_id, Mode.BOT)
+            closed = self.texts.get("handoff_closed", language.value).format(hours=self.hours.window)
+            await self.send(profile, language, closed, self._offer(language))
+            return
         await self.store.set_mode(profile.conversation_id, Mode.QUEUED)
         await self.handoff.enqueue(profile.conversation_id, signal)
         log.info("handed off", reason=signal.reason.value, topic=signal.topic)
-        await self.tell_position(profile, Language(signal.language))
+        wait_s = await self.tell_position(profile, language)
+        if wait_s is not None and wait_s > self._max_wait_s:
+            await self.send(
+                profile, language, self.texts.get("handoff_long_wait", language.value), self._offer(language)
+            )
 
-    async def tell_position(self, profile: VoterProfile, language: Language) -> None:
-        """Tell a waiting voter their place in the queue and the estimated wait."""
+    def _offer(self, language: Language) -> list[Button]:
+        return [
+            Button(title=self.texts.get("button_callback", language.value), payload=CALLBACK_PAYLOAD),
+            Button(title=self.texts.get("button_bot", language.value), payload=BACK_TO_BOT_PAYLOAD),
+        ]
+
+    async def tell_position(self, profile: VoterProfile, language: Language) -> float | None:
+        """Tell a waiting voter their place in the queue and the estimated wait; returns the wait."""
         position = await self.handoff.position(profile.conversation_id)
         if position is None:
-            return
+            return None
         wait_s = await self.handoff.estimated_wait_s(position, language.value)
         minutes = max(1, round(wait_s / 60))
         text = self.texts.get("handoff_position", language.value).format(position=position, minutes=minutes)
         await self.send(profile, language, text)
+        await self.redis.hset(keys.voter(profile.conversation_id), "told_position", str(position))
+        return wait_s
+
+    async def update_positions(self) -> None:
+        """Tell waiting voters their new place when it changed meaningfully (halved, or next in line)."""
+        for language in self.handoff.languages:
+            for conversation_id in await self.handoff.waiting(language):
+                profile = await self.store.get(conversation_id)
+                position = await self.handoff.position(conversation_id)
+                if profile is None or position is None:
+                    continue
+                told = int(await self.redis.hget(keys.voter(conversation_id), "told_position") or 0)
+                if told and (position * 2 <= told or (position == 1 < told)):
+                    await self.tell_position(profile, Language(language))
+
+    async def _leave_queue(self, profile: VoterProfile, language: Language, payload: str) -> None:
+        """The waiting voter chose a call back or the assistant instead of waiting."""
+        if not await self.handoff.leave(profile.conversation_id):
+            return  # an agent took the conversation meanwhile: the agent sees the choice as text
+        await self._resume_assistant(profile.conversation_id)
+        if payload == CALLBACK_PAYLOAD:
+            await self._ask_assistant(profile, language, payload, None)
+        else:
+            await self.say(profile, language, "welcome_back")
+
+    async def _resume_assistant(self, conversation_id: str) -> None:
+        try:
+            await self.rasa.resume(conversation_id)
+        except RasaUnavailable as exc:
+            # Still paused in Rasa: the next voter message resumes it first (see _ask_assistant).
+            metrics.ERRORS.labels("rasa_resume").inc()
+            log.warning("could not resume the conversation in Rasa", error=str(exc))
+            await self.redis.sadd(keys.RESUME_PENDING, conversation_id)
 
     async def _to_people(self, profile: VoterProfile, language: Language, text: str) -> None:
         """A voter waiting for or talking to a person: the agent's console gets the message live."""
@@ -200,13 +267,7 @@ class Router:
         profile = await self.store.get(conversation_id)
         if profile is None:
             return
-        try:
-            await self.rasa.resume(conversation_id)
-        except RasaUnavailable as exc:
-            # Still paused in Rasa: the next voter message resumes it first (see _ask_assistant).
-            metrics.ERRORS.labels("rasa_resume").inc()
-            log.warning("could not resume the conversation in Rasa", error=str(exc))
-            await self.redis.sadd(keys.RESUME_PENDING, conversation_id)
+        await self._resume_assistant(conversation_id)
         await self.redis.delete(keys.waiting_notice(conversation_id))
         await self.say(profile, profile.language or Language.HI, "welcome_back")
 
@@ -241,6 +302,9 @@ class Router:
             if raw is None:
                 break
             conversation_id = InboundMessage.model_validate_json(raw).conversation_id
+            profile = await self.store.get(conversation_id)
+            if profile is not None and profile.mode is not Mode.BOT:
+                continue  # people took the conversation during the outage; the transcript has the message
             await self.lanes.push(conversation_id, raw)
             self.lanes.kick(conversation_id)
             moved += 1
@@ -248,11 +312,30 @@ class Router:
             log.info("replayed held messages", count=moved)
         return moved
 
+    async def escalate_outage(self) -> int:
+        """Rasa has been down too long: hand conversations with held messages to people."""
+        held = [InboundMessage.model_validate_json(raw) for raw in await self.redis.lrange(keys.RETRY, 0, -1)]
+        due = {m.conversation_id: m for m in held if time.time() - m.received_at > self._rasa_down_handoff_after_s}
+        if not due or await self.rasa.ready():
+            return 0
+        escalated = 0
+        for conversation_id in due:
+            profile = await self.store.get(conversation_id)
+            if profile is None or profile.mode is not Mode.BOT:
+                continue
+            language = profile.language or Language.HI
+            signal = HandoffSignal(reason=HandoffReason.RASA_UNAVAILABLE, language=language.value)
+            await self.start_handoff(profile, signal)
+            escalated += 1
+        return escalated
+
     async def run_maintenance(self, interval_s: float, stop: asyncio.Event) -> None:
         """Background task: replay held messages once Rasa is back; pick up stranded inboxes."""
         while not stop.is_set():
             try:
                 await self.replay_held()
+                await self.escalate_outage()
+                await self.update_positions()
                 await self.lanes.resume_all()
             except Exception:  # keep the loop alive; the next round retries
                 metrics.ERRORS.labels("maintenance").inc()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.handoff.hours import AgentHours
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,6 +60,13 @@ class Settings(BaseSettings):
 
     # Hand-off: a conversation whose agent's console has been gone this long goes back to the queue.
     agent_abandon_after_s: float = Field(120.0, gt=0)
+    # When people answer (India time); outside these hours voters are offered a call back instead.
+    agent_hours: str = "09:00-21:00"
+    agent_days: str = "mon,tue,wed,thu,fri,sat,sun"
+    # A longer estimated wait than this also brings the call-back offer.
+    handoff_max_wait_s: float = Field(900.0, gt=0)
+    # Rasa down this long with a voter's message held: the conversation goes to a person.
+    rasa_down_handoff_after_s: float = Field(60.0, gt=0)
     canned_file: Path = ROOT / "canned_responses.yml"
 
     data_dir: Path = ROOT / "data"
@@ -72,6 +81,12 @@ class Settings(BaseSettings):
         if value and not value.startswith(("https://", "http://127.", "http://localhost")):
             raise ValueError("WEBHOOK_URL must be an https:// URL (Telegram only calls https)")
         return value
+
+    @field_validator("agent_days")
+    @classmethod
+    def _valid_hours(cls, days: str, info: ValidationInfo) -> str:
+        AgentHours(info.data.get("agent_hours", "09:00-21:00"), days)  # raises a clear ValueError
+        return days
 
     @property
     def telegram_enabled(self) -> bool:

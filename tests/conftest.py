@@ -80,6 +80,7 @@ def make_settings(**overrides: object) -> Settings:
         "chat_interval_s": 0.0,
         "public_url": "http://127.0.0.1:8080",
         "texts_file": ROOT / "gateway_texts.yml",
+        "agent_hours": "00:00-00:00",  # people on duty all day, so tests do not depend on the clock
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

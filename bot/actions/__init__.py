@@ -9,10 +9,11 @@ such as a station name filled in.
 - ``polling``: polling station and voter-list look-ups (EPIC number / PIN code forms)
 - ``elections``: the election schedule
 - ``volunteer``: volunteer sign-up form
+- ``callback``: call-back request form (phone number with consent, queued for call-centre staff)
 - ``consent``: subscribe / unsubscribe to updates
 - ``privacy``: delete my data
 """
 
-from bot.actions import consent, elections, handoff, polling, privacy, session, volunteer
+from bot.actions import callback, consent, elections, handoff, polling, privacy, session, volunteer
 
-__all__ = ["consent", "elections", "handoff", "polling", "privacy", "session", "volunteer"]
+__all__ = ["callback", "consent", "elections", "handoff", "polling", "privacy", "session", "volunteer"]

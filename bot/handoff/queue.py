@@ -105,6 +105,21 @@ class HandoffQueue:
         ahead = await self.redis.xrange(stream, min=f"({last}" if last != "0-0" else "-", max=entry_id)
         return len(requeued) + len(ahead)
 
+    async def waiting(self, language: str) -> list[str]:
+        """Conversation ids waiting in one language, next to be served first."""
+        stream = await self._stream(language)
+        requeued = await self.redis.lrange(keys.handoff_requeue(language), 0, -1)
+        last = await self._last_delivered(stream)
+        fresh = await self.redis.xrange(stream, min=f"({last}" if last != "0-0" else "-")
+        fields = [f for _, f in await self._entries(stream, requeued)] + [f for _, f in fresh]
+        return [f["conversation_id"] for f in fields if f.get("conversation_id")]
+
+    async def _entries(self, stream: str, ids: list[str]) -> list[tuple[str, dict[str, str]]]:
+        found = []
+        for entry_id in ids:
+            found += await self.redis.xrange(stream, min=entry_id, max=entry_id)
+        return found
+
     async def estimated_wait_s(self, position: int, language: str) -> float:
         """Position times the median recent handle time, shared by the agents on duty."""
         recent = [float(x) for x in await self.redis.lrange(keys.HANDLE_TIMES, 0, 49)]
