@@ -139,3 +139,33 @@ async def test_console_websocket_checks_origin_and_session(client) -> None:
     first = await ws.receive_json()
     assert first["type"] == "queues"
     await ws.close()
+
+
+async def test_call_back_requests_are_listed_and_marked_once(client, redis) -> None:
+    import json as _json
+
+    transcript = _json.dumps([{"who": "voter", "text": "<b>कॉल करो</b>"}], ensure_ascii=False)
+    entry = await redis.xadd(
+        keys.CALLBACKS,
+        {
+            "conversation_id": "tg:9",
+            "phone": "+919876543210",
+            "language": "hi",
+            "topic": "find_polling_station",
+            "transcript": transcript,
+            "requested_at": "1764400000",
+        },
+    )
+    await login(client)
+    listed = (await (await client.get("/console/api/callbacks")).json())["callbacks"]
+    assert [(c["id"], c["phone"], c["transcript"][0]["text"]) for c in listed] == [
+        (entry, "+919876543210", "<b>कॉल करो</b>")
+    ]
+    assert (await client.post(f"/console/api/callbacks/{entry}", json={"status": "maybe"})).status == 400
+    assert (await client.post(f"/console/api/callbacks/{entry}", json={"status": "done"})).status == 200
+    again = await client.post(f"/console/api/callbacks/{entry}", json={"status": "failed"})
+    assert again.status in (404, 409)
+    assert (await (await client.get("/console/api/callbacks")).json())["callbacks"] == []
+    status = await redis.hgetall(keys.callback_status(entry))
+    assert status["status"] == "done" and status["by"] == "asha"
+    assert "9876543210" not in str(await redis.xrange(keys.CALLBACKS)) + str(status)  # number gone after the call

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import statistics
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -21,7 +22,7 @@ from aiohttp import WSMsgType, web
 from bot.console.accounts import Accounts, Agent, LoginThrottled, Role
 from bot.handoff import HandoffReason, HandoffSignal
 from bot.handoff.queue import Disposition, HandoffQueue
-from bot.keys import CONSOLE_EVENTS, agent_chats, agent_presence
+from bot.keys import CALLBACKS, CONSOLE_EVENTS, agent_chats, agent_presence, callback_status
 
 if TYPE_CHECKING:
     from bot.router import Router
@@ -64,6 +65,8 @@ class Console:
             web.post("/console/api/chats/{conv}/transfer", self.transfer),
             web.get("/console/api/canned", self.canned),
             web.get("/console/api/supervisor", self.supervisor),
+            web.get("/console/api/callbacks", self.callbacks),
+            web.post("/console/api/callbacks/{entry}", self.callback_done),
             web.get("/console/ws", self.websocket),
         ]
 
@@ -210,6 +213,49 @@ class Console:
         raw = yaml.safe_load(self._canned_file.read_text(encoding="utf-8")) or {}
         return web.json_response({"canned": raw.get("canned") or []})
 
+    # --- call-back requests ---------------------------------------------------------------------
+
+    async def callbacks(self, request: web.Request) -> web.Response:
+        """Open call-back requests, oldest first, for staff who phone voters back."""
+        await self._agent(request)
+        return web.json_response({"callbacks": await self._open_callbacks()})
+
+    async def _open_callbacks(self) -> list[dict[str, Any]]:
+        redis = self.router.redis
+        found = []
+        for entry_id, fields in await redis.xrange(CALLBACKS, count=500):
+            if await redis.exists(callback_status(entry_id)):
+                continue
+            try:
+                transcript = json.loads(fields.get("transcript") or "[]")
+            except ValueError:
+                transcript = []
+            found.append(
+                {"id": entry_id, **{k: v for k, v in fields.items() if k != "transcript"}, "transcript": transcript}
+            )
+        return found
+
+    async def callback_done(self, request: web.Request) -> web.Response:
+        agent = await self._agent(request)
+        entry_id = request.match_info["entry"]
+        body = await _json(request)
+        if body.get("status") not in ("done", "failed"):
+            return _error(400, 'status must be "done" or "failed"')
+        redis = self.router.redis
+        if not await redis.xrange(CALLBACKS, min=entry_id, max=entry_id):
+            return _error(404, "no such call-back request")
+        note = str(body.get("note", ""))[:500]
+        created = await redis.hsetnx(callback_status(entry_id), "status", body["status"])
+        if not created:
+            return _error(409, "someone already marked this call-back")
+        await redis.hset(callback_status(entry_id), mapping={"by": agent.name, "at": str(time.time()), "note": note})
+        # The number was kept only for the call: drop it from the request now.
+        fields = (await redis.xrange(CALLBACKS, min=entry_id, max=entry_id))[0][1]
+        await redis.hset(callback_status(entry_id), mapping={"language": fields.get("language", "")})
+        await redis.expire(callback_status(entry_id), 90 * 24 * 3600)
+        await redis.xdel(CALLBACKS, entry_id)
+        return web.json_response({"ok": True})
+
     # --- supervisor view ------------------------------------------------------------------------
 
     async def supervisor(self, request: web.Request) -> web.Response:
@@ -235,6 +281,7 @@ class Console:
                     "median_handle_s": round(statistics.median(handled), 1) if handled else None,
                 },
                 "dead_letters": await self.queue.dead_letters(),
+                "callbacks_open": len(await self._open_callbacks()),
             }
         )
 

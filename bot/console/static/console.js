@@ -43,6 +43,8 @@
       data.canned.forEach(function (c, i) { var o = el("option", null, c.title); o.value = i; select.appendChild(o); });
     });
     if (me.role === "supervisor") { $("supervisor").hidden = false; refreshSupervisor(); setInterval(refreshSupervisor, 10000); }
+    refreshCallbacks();
+    setInterval(refreshCallbacks, 30000);
     connect();
   }
 
@@ -105,6 +107,30 @@
     state.current = null; $("chat").hidden = true; renderChats();
   }
 
+  function refreshCallbacks() {
+    api("GET", "/callbacks").then(function (data) {
+      var list = $("callbacks"); list.textContent = "";
+      if (!data.callbacks.length) list.appendChild(el("li", "meta", "No open call-back requests."));
+      data.callbacks.forEach(function (c) {
+        var li = el("li");
+        var phone = el("a", null, c.phone); phone.href = "tel:" + c.phone;
+        li.appendChild(phone);
+        li.appendChild(el("div", "meta", c.language + " · " + (c.topic || "-") + " · " + new Date(c.requested_at * 1000).toLocaleString()));
+        var details = el("details"); details.appendChild(el("summary", null, "transcript"));
+        c.transcript.forEach(function (t) { details.appendChild(el("div", "meta", t.who + ": " + t.text)); });
+        li.appendChild(details);
+        ["done", "failed"].forEach(function (status) {
+          var b = el("button", null, status);
+          b.addEventListener("click", function () {
+            api("POST", "/callbacks/" + encodeURIComponent(c.id), { status: status }).then(refreshCallbacks).catch(function (e) { notice(e.message); });
+          });
+          li.appendChild(b);
+        });
+        list.appendChild(li);
+      });
+    }).catch(function (e) { notice(e.message); });
+  }
+
   function refreshSupervisor() {
     api("GET", "/supervisor").then(function (data) {
       var body = $("sup-body"); body.textContent = "";
@@ -118,6 +144,9 @@
         table.appendChild(row);
       });
       body.appendChild(table);
+      body.appendChild(el("p", null, "Open call-backs: " + data.callbacks_open));
+      var qs = Object.keys(data.queues).map(function (l) { return l + ": " + data.queues[l].depth + " waiting, oldest " + Math.round(data.queues[l].oldest_wait_s) + "s"; });
+      body.appendChild(el("p", null, "Queues: " + qs.join(" · ")));
       body.appendChild(el("h3", null, "Dead letters (" + data.dead_letters.length + ")"));
       data.dead_letters.forEach(function (d) { body.appendChild(el("p", "meta", d.conversation_id + " · " + d.language + " · " + d.reason)); });
     }).catch(function (e) { notice(e.message); });
@@ -129,6 +158,7 @@
       .then(function () { return api("GET", "/me"); }).then(start)
       .catch(function (e) { $("login-error").textContent = e.message; });
   });
+  $("refresh-callbacks").addEventListener("click", refreshCallbacks);
   $("logout").addEventListener("click", function () { api("POST", "/logout").then(showLogin); });
   $("presence").addEventListener("change", function () { api("POST", "/presence", { presence: $("presence").value }); });
   $("take").addEventListener("click", function () {
