@@ -129,6 +129,7 @@ def run_demo() -> int:
         gateway = f"http://{settings.host}:{settings.port}"
         wait_for_http(f"{gateway}/healthz", "gateway", 30, proc=stack.procs["gateway"])
         print(f"\nWeb chat:  {gateway}/chat")
+        print(f"Console:   {gateway}/console  (accounts: .venv/bin/python -m bot agents add NAME --role agent)")
         if settings.telegram_enabled:
             print(
                 "Telegram:  " + ("webhook at " + str(settings.webhook_url) if settings.webhook_url else "long polling")
