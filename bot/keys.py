@@ -127,6 +127,11 @@ def handled_on(day: str) -> str:
     return f"{PREFIX}:handoff:handled:{day}"
 
 
+def dispositions_on(day: str) -> str:
+    """Hash: how many conversations were closed with each disposition on `day` (IST)."""
+    return f"{PREFIX}:handoff:dispositions:{day}"
+
+
 def conversation_events(conversation_id: str) -> str:
     """Pub/sub channel: live events of one conversation, for the agent consoles of every gateway."""
     return f"{PREFIX}:events:{{{conversation_id}}}"

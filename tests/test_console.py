@@ -113,6 +113,10 @@ async def test_take_chat_reply_and_close_through_the_api(client, redis) -> None:
     assert await redis.sismember(keys.RESUME_PENDING, conv)
     assert (await router.store.transcript(conv))[-1]["who"] == "bot"  # the welcome-back text
     assert await HandoffQueue(redis).depth("hi") == 0
+    await client.post("/console/api/logout")
+    await login(client, "meera")
+    today = (await (await client.get("/console/api/supervisor")).json())["today"]
+    assert today["handled"] == 1 and today["dispositions"] == {"resolved": 1}
 
 
 async def test_another_agents_chat_is_403(client, redis) -> None:

@@ -279,6 +279,7 @@ class Console:
                 "today": {
                     "handled": len(handled),
                     "median_handle_s": round(statistics.median(handled), 1) if handled else None,
+                    "dispositions": await self.queue.dispositions_today(),
                 },
                 "dead_letters": await self.queue.dead_letters(),
                 "callbacks_open": len(await self._open_callbacks()),

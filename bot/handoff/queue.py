@@ -210,6 +210,8 @@ class HandoffQueue:
             pipe.srem(keys.agent_chats(assignment.agent), assignment.conversation_id)
             pipe.hdel(keys.voter(assignment.conversation_id), "queue_entry", "queue_language")
             pipe.hset(keys.voter(assignment.conversation_id), "mode", Mode.BOT.value)
+            pipe.hincrby(keys.dispositions_on(day), disposition.value, 1)
+            pipe.expire(keys.dispositions_on(day), 8 * 24 * 3600)
             if disposition is not Disposition.TRANSFERRED:
                 pipe.lpush(keys.HANDLE_TIMES, f"{handle_s:.1f}")
                 pipe.ltrim(keys.HANDLE_TIMES, 0, 199)
@@ -328,6 +330,10 @@ class HandoffQueue:
 
     async def dead_letters(self, count: int = 50) -> list[dict[str, Any]]:
         return [{"id": i, **f} for i, f in await self.redis.xrevrange(keys.HANDOFF_DEAD, count=count)]
+
+    async def dispositions_today(self) -> dict[str, int]:
+        day = datetime.now(IST).strftime("%Y-%m-%d")
+        return {k: int(v) for k, v in (await self.redis.hgetall(keys.dispositions_on(day))).items()}
 
     async def handled_today(self) -> list[float]:
         day = datetime.now(IST).strftime("%Y-%m-%d")
