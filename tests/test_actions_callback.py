@@ -1,9 +1,11 @@
 """The call-back request form and action (bot/actions/callback.py), rasa-sdk style: a tracker from a dict,
-a CollectingDispatcher, the real domain.yml, and a real Redis (database 11, emptied for every test)."""
+a CollectingDispatcher, the real domain.yml, and a real Redis (database 11, emptied for every test).
+The last test books a call back end to end through the gateway, a real Rasa and the action server."""
 
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,6 +18,7 @@ from redis.backoff import NoBackoff
 from bot import keys
 from bot.actions import common
 from bot.actions.callback import TRANSCRIPT_TURNS, ActionRequestCallback, ValidateCallbackForm
+from tests.helpers.telegram_api import text_update
 from tests.test_actions import ACTIONS_DB, CONV, form_tracker, make_tracker, responses, run, slot_events
 
 FORM = "callback_form"
@@ -195,3 +198,29 @@ async def test_the_full_number_is_never_logged(store: aioredis.Redis, capsys: py
     captured = capsys.readouterr()
     assert "callback_requested" in captured.out + captured.err
     assert PHONE not in captured.out + captured.err
+
+
+# ------------------------------------------------------------------ end to end: gateway, Rasa, action server
+
+
+@pytest.mark.rasa
+async def test_a_voter_books_a_call_back_through_the_gateway(make_gateway, rasa_stack, redis) -> None:  # type: ignore[no-untyped-def]
+    gateway = await make_gateway(rasa_url=rasa_stack["rasa_url"])
+    voter = random.randint(10_000_000, 99_999_999)  # a fresh Rasa tracker on every run
+    said = ["मेरा पोलिंग बूथ कहाँ है", "mujhe call karo", "98765 4321", "+91 98765 43210", "haan"]
+    replies = []
+    for update_id, text in enumerate(said, start=1):
+        before = len(gateway.telegram.texts_to(voter))
+        await gateway.post_update(text_update(update_id, voter, text))
+        await gateway.idle()
+        replies.append(gateway.telegram.texts_to(voter)[before:])
+    assert any("10 अंक" in text for text in replies[1]), replies[1]  # asked for the number
+    assert any("सही नहीं" in text for text in replies[2]), replies[2]  # a bad number is asked again
+    assert any("सहमत" in text for text in replies[3]), replies[3]  # the notice, with yes/no
+    assert any("10" in text for text in replies[4]) and not any(PHONE in text for text in replies[4]), replies[4]
+
+    ((_, entry),) = await redis.xrange(keys.CALLBACKS)
+    assert entry["conversation_id"] == f"tg:{voter}" and entry["phone"] == "+919876543210"
+    assert entry["language"] == "hi" and entry["topic"] == "find_polling_station"
+    transcript = json.loads(entry["transcript"])
+    assert {"who": "voter", "text": "mujhe call karo"} in transcript
