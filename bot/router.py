@@ -262,14 +262,21 @@ class Router:
             raise LookupError(conversation_id)
         await self.send(profile, profile.language or Language.HI, text, who="agent", agent=agent)
 
-    async def back_to_bot(self, conversation_id: str) -> None:
-        """After a person closed the conversation: un-pause the assistant and greet the voter back."""
+    async def back_to_bot(self, conversation_id: str, *, ask_callback: bool = False) -> None:
+        """After a person closed the conversation: un-pause the assistant and greet the voter back.
+
+        With `ask_callback` (the agent closed as "callback needed"), the assistant asks the voter
+        for a phone number and consent instead.
+        """
         profile = await self.store.get(conversation_id)
         if profile is None:
             return
         await self._resume_assistant(conversation_id)
         await self.redis.delete(keys.waiting_notice(conversation_id))
-        await self.say(profile, profile.language or Language.HI, "welcome_back")
+        language = profile.language or Language.HI
+        await self.say(profile, language, "welcome_back")
+        if ask_callback:
+            await self._ask_assistant(profile, language, CALLBACK_PAYLOAD, None)
 
     async def say(self, profile: VoterProfile, language: Language, text_name: str) -> None:
         await self.send(profile, language, self.texts.get(text_name, language.value))

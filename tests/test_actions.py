@@ -543,8 +543,11 @@ async def test_delete_my_data(store: aioredis.Redis) -> None:
         await store.set(key, "x")
     await store.sadd(keys.SUBSCRIBERS, CONV, "tg:other")
     await store.sadd(keys.VOLUNTEERS, CONV)
+    await store.xadd(keys.CALLBACKS, {"conversation_id": CONV, "phone": "+919876543210"})
+    await store.xadd(keys.CALLBACKS, {"conversation_id": "tg:other", "phone": "+919123456780"})
     tracker = make_tracker("haan", "affirm", slots={"epic_number": "ABC1234567", "volunteer_name": "Asha"})
     events, messages = await run(ActionDeleteData(), tracker)
+    assert [f["conversation_id"] for _, f in await store.xrange(keys.CALLBACKS)] == ["tg:other"]
     assert responses(messages) == ["utter_data_deleted"]
     assert await store.exists(*voter_keys(CONV)) == 0
     assert await store.smembers(keys.SUBSCRIBERS) == {"tg:other"}

@@ -19,7 +19,7 @@ log = structlog.get_logger(__name__)
 
 # Slots that hold what the voter told us; emptied together with the Redis keys.
 PERSONAL_SLOTS = ("epic_number", "pin_code", "constituency", "state", "volunteer_name", "volunteer_phone",
-                  "volunteer_area", "volunteer_consent")  # fmt: skip
+                  "volunteer_area", "volunteer_consent", "callback_phone", "callback_consent")  # fmt: skip
 
 
 def voter_keys(conversation_id: str) -> list[str]:
@@ -30,7 +30,15 @@ def voter_keys(conversation_id: str) -> list[str]:
         keys.inbox(conversation_id),
         keys.volunteer(conversation_id),
         keys.consent(conversation_id),
+        keys.apologized(conversation_id),
+        keys.waiting_notice(conversation_id),
     ]
+
+
+async def callback_entries(conversation_id: str) -> list[str]:
+    """Ids of the voter's call-back requests still waiting (they hold the phone number)."""
+    entries = await redis().xrange(keys.CALLBACKS)
+    return [entry_id for entry_id, fields in entries if fields.get("conversation_id") == conversation_id]
 
 
 class ActionDeleteData(Action):
@@ -43,8 +51,11 @@ class ActionDeleteData(Action):
         conversation = tracker.sender_id
         now = datetime.now(UTC).isoformat(timespec="seconds")
         try:
+            callbacks = await callback_entries(conversation)
             async with redis().pipeline(transaction=True) as pipe:
                 pipe.delete(*voter_keys(conversation))
+                if callbacks:
+                    pipe.xdel(keys.CALLBACKS, *callbacks)
                 pipe.srem(keys.SUBSCRIBERS, conversation)
                 pipe.srem(keys.VOLUNTEERS, conversation)
                 pipe.sadd(keys.SUPPRESSED, conversation_hash(conversation))

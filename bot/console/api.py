@@ -189,7 +189,9 @@ class Console:
         except ValueError:
             return _error(400, "disposition must be one of " + ", ".join(d.value for d in Disposition))
         handle_s = await self.queue.close(assignment, disposition)
-        await self.router.back_to_bot(assignment.conversation_id)
+        await self.router.back_to_bot(
+            assignment.conversation_id, ask_callback=disposition is Disposition.CALLBACK_NEEDED
+        )
         return web.json_response({"ok": True, "handle_s": round(handle_s, 1)})
 
     async def transfer(self, request: web.Request) -> web.Response:
