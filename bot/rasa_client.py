@@ -31,8 +31,12 @@ class RasaClient:
         return replies
 
     async def resume(self, conversation_id: str) -> None:
-        """Un-pause a conversation that a person handled (Rasa's `resume` event)."""
-        await self.append_events(conversation_id, [{"event": "resume"}])
+        """Un-pause a conversation that a person handled (Rasa's `resume` event).
+
+        A paused conversation never ran `action_listen`; without it the dialogue rules do not
+        match the voter's next message, so it is appended here.
+        """
+        await self.append_events(conversation_id, [{"event": "resume"}, {"event": "action", "name": "action_listen"}])
 
     async def append_events(self, conversation_id: str, events: list[dict[str, Any]]) -> None:
         await self._request(

@@ -92,7 +92,7 @@ async def test_voter_and_agent_talk_in_devanagari_then_the_bot_answers_again(red
                 f"() => document.querySelectorAll('.msg--bot').length > {bots_now}", timeout=30_000
             )  # the assistant answers again
             last = await voter.locator(".msg--bot").last.inner_text()
-            assert any(0x0900 <= ord(ch) < 0x0980 for ch in last), last
+            assert "आधार" in last, last  # the ID-documents answer, not a fallback: the assistant is back
             await voter.screenshot(path=str(shots / "voter-after-handoff.png"))
             await browser.close()
     finally:

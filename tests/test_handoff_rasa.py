@@ -1,0 +1,40 @@
+"""Hand-off and back, through the real gateway and the real Rasa (Telegram side)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import keys
+from bot.console.accounts import Accounts, Role
+from tests.helpers.telegram_api import text_update
+
+pytestmark = pytest.mark.rasa
+PASSWORD = "correct horse battery"
+
+
+async def test_closing_as_callback_needed_asks_the_voter_for_a_number(make_gateway, rasa_stack, redis) -> None:
+    gw = await make_gateway(rasa_url=rasa_stack["rasa_url"])
+    await Accounts(redis).add("asha", PASSWORD, role=Role.AGENT, languages=["hi", "en"])
+    voter = 5553001
+    await gw.post_update(text_update(1, voter, "I want to talk to a real person please"))
+    await gw.idle()
+    assert await redis.hget(keys.voter(f"tg:{voter}"), "mode") == "queued"
+
+    http = gw.client
+    assert (await http.post("/console/api/login", json={"name": "asha", "password": PASSWORD})).status == 200
+    taken = await (await http.post("/console/api/take")).json()
+    assert taken["chat"]["conversation_id"] == f"tg:{voter}"
+    intents = [t.get("intent") for t in taken["chat"]["transcript"] if t["who"] == "voter"]
+    assert intents == ["ask_human"]
+    before = len(gw.telegram.texts_to(voter))
+    closed = await http.post(f"/console/api/chats/tg:{voter}/close", json={"disposition": "callback_needed"})
+    assert closed.status == 200
+    await gw.idle()
+    after = gw.telegram.texts_to(voter)[before:]
+    assert len(after) >= 2, after  # welcome back, then the assistant asks for the number
+    assert "phone" in after[-1].lower() or "number" in after[-1].lower(), after
+    # The assistant is un-paused: the voter's next message is answered by Rasa, not queued.
+    await gw.post_update(text_update(2, voter, "9876543210"))
+    await gw.idle()
+    assert await redis.hget(keys.voter(f"tg:{voter}"), "mode") == "bot", "\n".join(gw.telegram.texts_to(voter))
+    assert len(gw.telegram.texts_to(voter)) > before + len(after)
