@@ -37,13 +37,20 @@ _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 _UNUSED_RESPONSE = re.compile(r"The utterance '(\w+)' is not used in any story or rule\.")
 
 
-def rasa(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+# Rasa shuffles the cross-validation folds with numpy's global random state and no seed, so the
+# score moves by about +-0.005 from run to run. Seeding it makes the folds, and the test, repeatable.
+_SEEDED_RASA = (
+    "import sys, numpy; numpy.random.seed(0); "
+    "from rasa.__main__ import main; sys.argv = ['rasa', *sys.argv[1:]]; main()"
+)
+
+
+def rasa(*args: str, timeout: float = 900, seeded: bool = False) -> subprocess.CompletedProcess[str]:
     if not RASA.exists():
         pytest.fail("Rasa is not installed in .venv-rasa: run `make setup`")
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
-    return subprocess.run(
-        [str(RASA), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
+    command = [str(RASA.with_name("python")), "-c", _SEEDED_RASA, *args] if seeded else [str(RASA), *args]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def responses_sent_outside_stories() -> set[str]:
@@ -131,11 +138,12 @@ def test_macro_f1_counts_every_label() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.quality
 def test_cross_validated_intent_f1_overall_and_per_language() -> None:
     out = RESULTS / "nlu"
     result = rasa(
         "test", "nlu", "--nlu", "nlu", "--config", "config.yml", "--cross-validation", "--folds", "5",
-        "--out", str(out), "--successes", "--no-plot",
+        "--out", str(out), "--successes", "--no-plot", seeded=True,
     )  # fmt: skip
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     scores = f1_by_language(out)
