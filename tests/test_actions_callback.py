@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -19,28 +18,22 @@ from bot import keys
 from bot.actions import common
 from bot.actions.callback import TRANSCRIPT_TURNS, ActionRequestCallback, ValidateCallbackForm
 from tests.helpers.telegram_api import text_update
-from tests.test_actions import ACTIONS_DB, CONV, form_tracker, make_tracker, responses, run, slot_events
+
+# The action fixtures (settings for the test organisation, a clean Redis) are shared with test_actions.
+from tests.test_actions import (  # noqa: F401
+    ACTIONS_DB,
+    CONV,
+    form_tracker,
+    make_tracker,
+    org_settings,
+    responses,
+    run,
+    slot_events,
+    store,
+)
 
 FORM = "callback_form"
 PHONE = "9876543210"
-
-
-@pytest.fixture(autouse=True)
-def org_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SAMVAD_ORG_NAME", "Test Voter Desk")
-    monkeypatch.setenv("REDIS_URL", ACTIONS_DB)
-    common.settings.cache_clear()
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(ACTIONS_DB, decode_responses=True)
-    await client.flushdb()
-    common.use_redis(client)
-    yield client
-    common.use_redis(None)
-    await client.flushdb()
-    await client.aclose()
 
 
 def user_event(text: str, intent: str) -> dict[str, Any]:
