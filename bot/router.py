@@ -205,9 +205,12 @@ class Router:
             Button(title=self.texts.get("button_bot", language.value), payload=BACK_TO_BOT_PAYLOAD),
         ]
 
-    async def tell_position(self, profile: VoterProfile, language: Language) -> float | None:
+    async def tell_position(
+        self, profile: VoterProfile, language: Language, position: int | None = None
+    ) -> float | None:
         """Tell a waiting voter their place in the queue and the estimated wait; returns the wait."""
-        position = await self.handoff.position(profile.conversation_id)
+        if position is None:
+            position = await self.handoff.position(profile.conversation_id)
         if position is None:
             return None
         wait_s = await self.handoff.estimated_wait_s(position, language.value)
@@ -220,14 +223,15 @@ class Router:
     async def update_positions(self) -> None:
         """Tell waiting voters their new place when it changed meaningfully (halved, or next in line)."""
         for language in self.handoff.languages:
-            for conversation_id in await self.handoff.waiting(language):
-                profile = await self.store.get(conversation_id)
-                position = await self.handoff.position(conversation_id)
-                if profile is None or position is None:
-                    continue
+            # One read of the queue gives every place; asking each voter's position would rescan it per voter.
+            waiting = await self.handoff.waiting(language)
+            for position, conversation_id in enumerate(waiting, start=1):
                 told = int(await self.redis.hget(keys.voter(conversation_id), "told_position") or 0)
-                if told and (position * 2 <= told or (position == 1 < told)):
-                    await self.tell_position(profile, Language(language))
+                if not told or not (position * 2 <= told or position == 1 < told):
+                    continue
+                profile = await self.store.get(conversation_id)
+                if profile is not None:
+                    await self.tell_position(profile, Language(language), position)
 
     async def _leave_queue(self, profile: VoterProfile, language: Language, payload: str) -> None:
         """The waiting voter chose a call back or the assistant instead of waiting."""
