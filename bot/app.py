@@ -87,7 +87,14 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         transcript_max_turns=settings.transcript_max_turns,
         dedup_ttl_s=settings.dedup_ttl_s,
     )
-    rasa = RasaClient(session, settings.rasa_url, settings.rasa_token.get_secret_value(), settings.rasa_timeout_s)
+    trackers = Redis.from_url(settings.rasa_tracker_redis_url) if settings.rasa_tracker_redis_url else None
+    rasa = RasaClient(
+        session,
+        settings.rasa_url,
+        settings.rasa_token.get_secret_value(),
+        settings.rasa_timeout_s,
+        tracker_store=trackers,
+    )
     router = Router(
         redis=redis,
         store=store,
@@ -107,6 +114,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     await router.lanes.close()
     await session.close()
     await redis.aclose()
+    if trackers is not None:
+        await trackers.aclose()
 
 
 def _telegram(polling: bool):  # type: ignore[no-untyped-def]

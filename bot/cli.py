@@ -1,4 +1,4 @@
-"""Command line: `python -m bot serve | demo`."""
+"""Command line: `python -m bot serve | demo | agents | campaign`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import time
 from aiohttp import web
 
 from bot import logs
+from bot.outreach import cli as outreach_cli
 from bot.settings import Settings
 
 
@@ -22,11 +23,14 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--polling", action="store_true", help="serve Telegram by long polling")
     sub.add_parser("demo", help="start Redis (if needed), Rasa, the action server and the gateway")
     _agents_parser(sub)
+    outreach_cli.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve_gateway(polling=args.polling)
     if args.command == "agents":
         return asyncio.run(manage_agents(args))
+    if args.command == "campaign":
+        return outreach_cli.run(args)
     return run_demo()
 
 
@@ -124,7 +128,7 @@ def run_demo() -> int:
         token = settings.rasa_token.get_secret_value()
         rasa = stack.start_rasa(free_port(), token, redis_url, actions)
         print(f"rasa:    {rasa} (API on 127.0.0.1 only, token required)")
-        env = {"REDIS_URL": redis_url, "SAMVAD_RASA_URL": rasa}
+        env = {"REDIS_URL": redis_url, "SAMVAD_RASA_URL": rasa, "SAMVAD_RASA_TRACKER_REDIS_URL": stack.rasa_redis_url}
         stack.spawn("gateway", [sys.executable, "-m", "bot", "serve"], env)
         gateway = f"http://{settings.host}:{settings.port}"
         wait_for_http(f"{gateway}/healthz", "gateway", 30, proc=stack.procs["gateway"])

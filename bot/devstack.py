@@ -41,6 +41,7 @@ class Stack:
 
     log_dir: Path = ROOT / ".run"
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    rasa_redis_url: str = ""  # where the started Rasa keeps trackers and locks
 
     def spawn(self, name: str, cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -92,13 +93,14 @@ class Stack:
             "ACTION_SERVER_URL": f"{actions_url}/webhook",
             "RASA_REDIS_HOST": redis.hostname or "127.0.0.1",
             "RASA_REDIS_PORT": str(redis.port or 6379),
-            "RASA_REDIS_DB": str(rasa_db),
+            "RASA_REDIS_DB": str(rasa_db),  # also in rasa_redis_url below
             "RASA_TELEMETRY_ENABLED": "false",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         }
         cmd = [str(RASA_BIN), "run", "--enable-api", "--auth-token", token, "-i", "127.0.0.1", "-p", str(port)]
         cmd += ["-m", "models", "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"]
         self.spawn("rasa", cmd, env)
+        self.rasa_redis_url = f"redis://{env['RASA_REDIS_HOST']}:{env['RASA_REDIS_PORT']}/{rasa_db}"
         url = f"http://127.0.0.1:{port}"
         wait_for_http(f"{url}/status?token={token}", "rasa", 180, proc=self.procs["rasa"])
         return url

@@ -27,3 +27,38 @@ class BadRequest(SamvadError):
 
 class Forbidden(SamvadError):
     message = "forbidden"
+
+
+class CampaignFileError(SamvadError):
+    """A campaign file that cannot be sent: each problem names the field and what is wrong."""
+
+    def __init__(self, path: str, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__("\n".join(f"{path}: {problem}" for problem in problems))
+
+
+class CampaignBusy(SamvadError):
+    """Another process is sending the same campaign now."""
+
+    message = "this campaign is being sent by another process"
+
+
+class RecipientBlocked(SamvadError):
+    """The voter blocked the bot or deleted the chat: nobody to deliver to."""
+
+    message = "the recipient blocked the bot"
+
+
+class FloodWait(SamvadError):
+    """The platform asks us to wait before sending again."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"flood limit: retry after {seconds:g} s")
+        self.seconds = seconds
+
+
+class DeliveryFailed(SamvadError):
+    """The platform refused the message for good (bad chat id, bad text), or the network kept failing."""
+
+    message = "the message could not be delivered"

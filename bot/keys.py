@@ -35,6 +35,21 @@ def consent(conversation_id: str) -> str:
     return f"{PREFIX}:consent:{{{conversation_id}}}"
 
 
+def personal(conversation_id: str) -> list[str]:
+    """Every per-voter key that holds personal data: "delete my data" removes them all.
+
+    Not the inbox: a message the voter sends meanwhile must not be lost.
+    """
+    return [
+        voter(conversation_id),
+        transcript(conversation_id),
+        volunteer(conversation_id),
+        consent(conversation_id),
+        apologized(conversation_id),
+        waiting_notice(conversation_id),
+    ]
+
+
 def telegram_update(update_id: int) -> str:
     """String set once per Telegram update_id, for de-duplication."""
     return f"{PREFIX}:tg:update:{update_id}"
@@ -149,3 +164,31 @@ CALLBACKS = f"{PREFIX}:callbacks"
 def callback_status(entry_id: str) -> str:
     """Hash: what call-centre staff did with a call-back request (status done|failed, by, at, note)."""
     return f"{PREFIX}:callback:{entry_id}"
+
+# --- outreach campaigns -------------------------------------------------------------------------
+# Recipients are stored by conversation_hash, never by conversation id: a campaign's progress
+# holds no personal data, and "delete my data" leaves nothing behind in it.
+
+
+def campaign(name: str) -> str:
+    """Hash: a campaign's run facts (file, started_at, finished_at, rate, counts of the last run)."""
+    return f"{PREFIX}:campaign:{{{name}}}"
+
+
+def campaign_status(name: str) -> str:
+    """Hash: conversation_hash -> what happened to that recipient (see bot.outreach.progress.Status)."""
+    return f"{PREFIX}:campaign:{{{name}}}:status"
+
+
+def campaign_lock(name: str) -> str:
+    """String with a TTL: the process sending the campaign now (one sender per campaign)."""
+    return f"{PREFIX}:campaign:{{{name}}}:lock"
+
+
+CAMPAIGNS = f"{PREFIX}:campaigns"  # set of campaign names that have been sent (for `campaign status`)
+
+# --- content review ---------------------------------------------------------------------------
+# Stream, capped: voter messages that ended in a fallback, out_of_scope or a hand-off, for the content
+# team (bot/content/review.py). Fields: text (masked), intent, confidence, reason, language, at.
+# No conversation id.
+REVIEW = f"{PREFIX}:review"

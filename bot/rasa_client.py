@@ -6,16 +6,28 @@ import time
 from typing import Any
 
 import aiohttp
+from redis.asyncio import Redis
 
 from bot import metrics
 from bot.errors import RasaUnavailable
+
+TRACKER_KEY_PREFIX = "samvad:tracker:"  # endpoints.yml: tracker_store key_prefix "samvad"
 
 
 class RasaClient:
     """Talks to one Rasa server over a pooled aiohttp session."""
 
-    def __init__(self, session: aiohttp.ClientSession, base_url: str, token: str, timeout_s: float) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        token: str,
+        timeout_s: float,
+        *,
+        tracker_store: Redis | None = None,
+    ) -> None:
         self._session = session
+        self._tracker_store = tracker_store
         self._base = base_url.rstrip("/")
         self._token = token
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
@@ -43,6 +55,19 @@ class RasaClient:
             "POST", f"/conversations/{conversation_id}/tracker/events", json=events, params={"token": self._token}
         )
 
+    async def forget(self, conversation_id: str) -> None:
+        """Erase Rasa's record of the conversation ("delete my data").
+
+        Replacing the events with none works for every tracker store but Redis, which merges the
+        replacement with what it holds; there the key (``endpoints.yml``: ``samvad:tracker:<sender>``)
+        is deleted as well.
+        """
+        await self._request(
+            "PUT", f"/conversations/{conversation_id}/tracker/events", json=[], params={"token": self._token}
+        )
+        if self._tracker_store is not None:
+            await self._tracker_store.delete(f"{TRACKER_KEY_PREFIX}{conversation_id}")
+
     async def user_intents(self, conversation_id: str) -> list[tuple[str, str]]:
         """(text, intent) of every voter message in Rasa's tracker, oldest first."""
         tracker = await self._request(
@@ -54,6 +79,15 @@ class RasaClient:
             for e in events
             if e.get("event") == "user"
         ]
+
+    async def load_model(self, model_file: str) -> dict[str, Any]:
+        """Swap the running model for ``model_file`` (``PUT /model``) and return Rasa's status afterwards.
+
+        Conversations go on: their trackers live in the tracker store, not in the model.
+        """
+        await self._request("PUT", "/model", json={"model_file": model_file}, params={"token": self._token})
+        status = await self._request("GET", "/status", params={"token": self._token})
+        return status if isinstance(status, dict) else {}
 
     async def ready(self) -> bool:
         """True when Rasa answers and has a model loaded."""

@@ -17,8 +17,9 @@ import structlog
 from redis.asyncio import Redis
 
 from bot import keys, metrics
+from bot.consent import withdraw
 from bot.errors import RasaUnavailable
-from bot.handoff import HANDOFF_KEY, SET_LANGUAGE_KEY, HandoffReason, HandoffSignal
+from bot.handoff import ERASE_KEY, HANDOFF_KEY, SET_LANGUAGE_KEY, HandoffReason, HandoffSignal
 from bot.handoff.hours import AgentHours
 from bot.handoff.queue import HandoffQueue
 from bot.lanes import Lanes
@@ -35,10 +36,16 @@ COMMAND_PAYLOADS = {
     "start": "/greet",
     "language": "/change_language",
     "human": "/ask_human",
-    "stop": "/unsubscribe",
     "subscribe": "/subscribe_updates",
     "delete": "/delete_data",
 }
+
+# A message that is only one of these withdraws outreach consent in any state of the conversation
+# (mid-form, waiting for a person, talking to one): withdrawing must be as easy as consenting.
+STOP_WORDS = frozenset(
+    {"stop", "unsubscribe", "stop karo", "band", "band karo", "bandh karo", "band kro", "band kar do",
+     "रुकें", "रुको", "रोको", "बंद", "बंद करो", "बंद करें", "बंद कर दो", "स्टॉप"}
+)  # fmt: skip
 
 # Buttons the gateway offers while a voter waits for a person.
 CALLBACK_PAYLOAD = "/request_callback"
@@ -112,7 +119,11 @@ class Router:
         text = message.text.strip()[: self._max_chars]
         await self.store.add_turn(profile.conversation_id, "voter", text or f"<{message.kind.value}>")
 
-        if message.kind is Kind.UNSUPPORTED:
+        if is_stop_word(text) or (message.kind is Kind.COMMAND and text == "stop"):
+            await self.stop_outreach(profile, language)
+            if profile.mode is not Mode.BOT:
+                await self._to_people(profile, language, text)  # the agent sees it too
+        elif message.kind is Kind.UNSUPPORTED:
             await self.say(profile, language, "unsupported_media")
         elif message.kind is Kind.COMMAND and text not in COMMAND_PAYLOADS:
             await self.say(profile, language, "help")
@@ -165,6 +176,7 @@ class Router:
         await self._deliver_replies(profile, language, replies)
 
     async def _deliver_replies(self, profile: VoterProfile, language: Language, replies: list[dict[str, Any]]) -> None:
+        erase = False
         for reply in replies:
             custom = reply.get("custom") or {}
             if isinstance(custom, dict) and SET_LANGUAGE_KEY in custom:
@@ -176,6 +188,24 @@ class Router:
             if isinstance(custom, dict) and HANDOFF_KEY in custom:
                 signal = HandoffSignal.model_validate(custom[HANDOFF_KEY])
                 await self.start_handoff(profile, signal)
+            erase = erase or (isinstance(custom, dict) and custom.get(ERASE_KEY) is True)
+        if erase:
+            await self.erase(profile.conversation_id)
+
+    async def erase(self, conversation_id: str) -> None:
+        """ "Delete my data": the gateway's keys and the assistant's record of the conversation."""
+        await self.store.erase(conversation_id)
+        try:
+            await self.rasa.forget(conversation_id)
+        except RasaUnavailable as exc:
+            metrics.ERRORS.labels("rasa_forget").inc()
+            log.error("could not erase the assistant's record of the conversation", error=str(exc))
+        log.info("voter data erased")
+
+    async def stop_outreach(self, profile: VoterProfile, language: Language) -> None:
+        """A bare STOP: no more outreach, effective before any campaign's next send."""
+        await withdraw(self.redis, profile.conversation_id, channel=profile.channel.value, language=language.value)
+        await self.say(profile, language, "unsubscribed")
 
     async def _once(self, key: str) -> bool:
         """True at most once per NOTICE_EVERY_S for `key`, so notices do not repeat on every message."""
@@ -353,6 +383,11 @@ class Router:
                 log.exception("maintenance round failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval_s)
+
+
+def is_stop_word(text: str) -> bool:
+    words = text.strip(" \t\n.!?।,'\"").casefold().split()
+    return " ".join(words) in STOP_WORDS
 
 
 def _has_devanagari(text: str) -> bool:

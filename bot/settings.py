@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     rasa_url: str = Field("http://127.0.0.1:5005", validation_alias=_env("RASA_URL"))
     rasa_token: SecretStr = Field(SecretStr("change-me"), validation_alias=_env("RASA_TOKEN"))
     rasa_timeout_s: float = Field(8.0, gt=0)
+    # Where Rasa keeps its trackers (endpoints.yml `tracker_store`, e.g. redis://127.0.0.1:6379/1). "Delete my
+    # data" removes the voter's tracker there: Rasa's Redis tracker store merges a tracker replaced through the
+    # HTTP API with the stored one, so the API alone cannot erase it.
+    rasa_tracker_redis_url: str | None = None
     # How often the gateway checks whether Rasa is back, to replay held messages.
     rasa_retry_interval_s: float = Field(5.0, gt=0)
 
@@ -69,6 +73,13 @@ class Settings(BaseSettings):
     rasa_down_handoff_after_s: float = Field(60.0, gt=0)
     canned_file: Path = ROOT / "canned_responses.yml"
 
+    # Outreach (campaigns): messages per second over all chats, no more than Telegram's ~30/s;
+    # at most this many sends in flight; no outreach inside the quiet hours (India time).
+    outreach_rate_per_s: float = Field(30.0, gt=0)
+    outreach_concurrency: int = Field(16, ge=1)
+    quiet_hours: str = "22:00-06:00"
+    campaigns_dir: Path = ROOT / "campaigns"
+
     data_dir: Path = ROOT / "data"
     texts_file: Path = ROOT / "gateway_texts.yml"
 
@@ -87,6 +98,12 @@ class Settings(BaseSettings):
     def _valid_hours(cls, days: str, info: ValidationInfo) -> str:
         AgentHours(info.data.get("agent_hours", "09:00-21:00"), days)  # raises a clear ValueError
         return days
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _valid_quiet_hours(cls, window: str) -> str:
+        AgentHours(window)  # raises a clear ValueError
+        return window
 
     @property
     def telegram_enabled(self) -> bool:

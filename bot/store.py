@@ -65,6 +65,15 @@ class VoterStore:
     async def mark_unreachable(self, conversation_id: str) -> None:
         await self.redis.hset(keys.voter(conversation_id), "unreachable", "1")
 
+    async def erase(self, conversation_id: str) -> None:
+        """Remove every key with the voter's personal data (see ``keys.personal``)."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(*keys.personal(conversation_id))
+            pipe.srem(keys.SUBSCRIBERS, conversation_id)
+            pipe.srem(keys.VOLUNTEERS, conversation_id)
+            pipe.srem(keys.RESUME_PENDING, conversation_id)
+            await pipe.execute()
+
     async def add_turn(self, conversation_id: str, who: str, text: str, **extra: Any) -> None:
         """Append one turn (voter, bot or agent) to the conversation's transcript."""
         turn = json.dumps({"who": who, "text": text, "at": time.time(), **extra}, ensure_ascii=False)

@@ -74,6 +74,7 @@ def make_settings(**overrides: object) -> Settings:
         "redis_url": redis_url(),
         "rasa_url": "http://127.0.0.1:9",
         "rasa_token": RASA_TOKEN,
+        "rasa_tracker_redis_url": redis_url(RASA_DB),
         "rasa_timeout_s": 20.0,
         "rasa_retry_interval_s": 0.2,
         "webhook_secret": WEBHOOK_SECRET,

@@ -548,7 +548,7 @@ async def test_delete_my_data(store: aioredis.Redis) -> None:
     tracker = make_tracker("haan", "affirm", slots={"epic_number": "ABC1234567", "volunteer_name": "Asha"})
     events, messages = await run(ActionDeleteData(), tracker)
     assert [f["conversation_id"] for _, f in await store.xrange(keys.CALLBACKS)] == ["tg:other"]
-    assert responses(messages) == ["utter_data_deleted"]
+    assert [m.get("response") or m.get("custom") for m in messages] == ["utter_data_deleted", {"erase": True}]
     assert await store.exists(*voter_keys(CONV)) == 0
     assert await store.smembers(keys.SUBSCRIBERS) == {"tg:other"}
     assert not await store.sismember(keys.VOLUNTEERS, CONV)

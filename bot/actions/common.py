@@ -6,7 +6,6 @@ cached (tests replace the Redis client with :func:`use_redis`).
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from functools import lru_cache
@@ -161,8 +160,3 @@ def last_topic(tracker: Tracker) -> str | None:
             if name and name not in NON_TOPIC_INTENTS:
                 return str(name)
     return None
-
-
-def conversation_hash(conversation_id: str) -> str:
-    """An anonymous, stable id for a conversation (for suppression and the consent ledger)."""
-    return hashlib.sha256(conversation_id.encode("utf-8")).hexdigest()

@@ -12,8 +12,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from redis.exceptions import RedisError
 
 from bot import keys
-from bot.actions.common import channel_of, conversation_hash, redis
-from bot.actions.consent import ConsentState, ledger_entry
+from bot.actions.common import channel_of, redis
+from bot.consent import ConsentState, conversation_hash, ledger_entry
+from bot.handoff import ERASE_KEY
 
 log = structlog.get_logger(__name__)
 
@@ -24,15 +25,7 @@ PERSONAL_SLOTS = ("epic_number", "pin_code", "constituency", "state", "volunteer
 
 def voter_keys(conversation_id: str) -> list[str]:
     """Every per-voter key that "delete my data" removes."""
-    return [
-        keys.voter(conversation_id),
-        keys.transcript(conversation_id),
-        keys.inbox(conversation_id),
-        keys.volunteer(conversation_id),
-        keys.consent(conversation_id),
-        keys.apologized(conversation_id),
-        keys.waiting_notice(conversation_id),
-    ]
+    return keys.personal(conversation_id)
 
 
 async def callback_entries(conversation_id: str) -> list[str]:
@@ -67,4 +60,6 @@ class ActionDeleteData(Action):
             return []
         log.info("data_deleted", conversation_hash=conversation_hash(conversation), channel=channel_of(tracker))
         dispatcher.utter_message(response="utter_data_deleted")
+        # The gateway erases its own keys and the assistant's record after delivering the confirmation.
+        dispatcher.utter_message(json_message={ERASE_KEY: True})
         return [SlotSet(slot, None) for slot in PERSONAL_SLOTS]

@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING
 
 import structlog
 from aiohttp import web
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, MessageLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.request import HTTPXRequest
 
 from bot import keys, metrics
+from bot.errors import DeliveryFailed, FloodWait, RecipientBlocked
 from bot.language import Language, detect
 from bot.models import Button, Channel, InboundMessage, Kind, OutboundMessage
 from bot.pacing import ChatPacer
@@ -255,3 +257,48 @@ def split_text(text: str, limit: int) -> list[str]:
         pieces.append(text[:cut].rstrip())
         text = text[cut:].lstrip()
     return [*pieces, text]
+
+
+class TelegramBroadcast:
+    """Writes to voters first (campaigns), translating Bot API errors into the sender's terms.
+
+    No rate limiter here: the campaign sender paces every message itself.
+    """
+
+    def __init__(self, settings: Settings, *, connections: int | None = None) -> None:
+        assert settings.telegram_bot_token is not None
+        api = settings.telegram_api_url.rstrip("/")
+        # PTB's Bot alone keeps one connection; the sender has several sends in flight.
+        pool = connections or settings.outreach_concurrency
+        request = HTTPXRequest(connection_pool_size=pool, pool_timeout=10.0)
+        self.bot = Bot(settings.telegram_bot_token.get_secret_value(), base_url=f"{api}/bot", request=request)
+
+    async def __aenter__(self) -> TelegramBroadcast:
+        await self.bot.initialize()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.bot.shutdown()
+
+    async def send(self, chat_id: str, text: str, buttons: list[Button]) -> None:
+        markup = (
+            InlineKeyboardMarkup([[InlineKeyboardButton(b.title, callback_data=b.payload)] for b in buttons])
+            if buttons
+            else None
+        )
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                await self.bot.send_message(chat_id=int(chat_id), text=text, reply_markup=markup)
+                return
+            except RetryAfter as exc:
+                delay = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
+                raise FloodWait(float(delay)) from exc
+            except Forbidden as exc:
+                raise RecipientBlocked() from exc
+            except (BadRequest, TimedOut) as exc:
+                # A timeout may have been delivered: not retried, so nobody gets it twice.
+                raise DeliveryFailed(str(exc)) from exc
+            except NetworkError as exc:
+                if attempt == SEND_ATTEMPTS:
+                    raise DeliveryFailed(str(exc)) from exc
+                await asyncio.sleep(min(2.0**attempt * 0.25, 8.0))

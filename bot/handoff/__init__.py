@@ -29,6 +29,14 @@ chose a language explicitly (intent ``change_language``)::
 
 The gateway stores that choice and sends it as ``metadata.language`` with every
 later message, instead of the language it would detect from the text.
+
+A third tells the gateway that the voter confirmed "delete my data"::
+
+    {"erase": true}
+
+The action has already erased what it knows (consent, volunteer record, call-back
+requests); the gateway then erases its own keys for the voter (profile, transcript)
+and the assistant's record of the conversation, after delivering the confirmation.
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ from pydantic import BaseModel
 
 HANDOFF_KEY = "handoff"
 SET_LANGUAGE_KEY = "set_language"
+ERASE_KEY = "erase"
 
 
 class HandoffReason(str, Enum):

@@ -42,6 +42,7 @@ class FakeTelegram:
     _message_id: int = 0
     _window: list[float] = field(default_factory=list)
     too_many: int = 0
+    flood_at: list[float] = field(default_factory=list)  # time.time() of every 429 answered
     _new_message: asyncio.Condition | None = None
 
     def app(self) -> web.Application:
@@ -89,6 +90,7 @@ class FakeTelegram:
             failure = canned.pop(0)
             if failure[0] == "retry_after":
                 self.too_many += 1
+                self.flood_at.append(time.time())
                 return _error(429, f"Too Many Requests: retry after {failure[1]}", retry_after=failure[1])
             if failure[0] == "forbidden":
                 return _error(403, "Forbidden: bot was blocked by the user")
@@ -126,6 +128,7 @@ class FakeTelegram:
             self._window = [t for t in self._window if now - t < 1.0]
             if len(self._window) >= self.max_per_second:
                 self.too_many += 1
+                self.flood_at.append(time.time())
                 return _error(429, "Too Many Requests: retry after 1", retry_after=1)
             self._window.append(now)
         self._message_id += 1
