@@ -14,12 +14,14 @@ TRAIN_INPUTS := config.yml domain.yml $(sort $(wildcard nlu/*.yml stories/*.yml)
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup train test test-content test-fast demo lint browser clean
+.PHONY: help setup train test test-content test-fast demo lint browser clean check reload
 
 help:
 	@echo "make demo    - set up, train if needed, and run Redis + Rasa + actions + gateway (Ctrl-C stops all)"
 	@echo "make test    - set up, train if needed, and run every test"
-	@echo "make test-content - the assistant's quality bar: 5-fold cross-validated intent F1 per language"
+	@echo "make check   - content checks in under a minute: rasa data validate + the bilingual content lint"
+	@echo "make test-content - NLU cross-validation report (F1 per intent and language, confusions) + conversation tests"
+	@echo "make reload  - train if the content changed and load the model into the running Rasa (no restart)"
 	@echo "make train   - train the Rasa model into models/ (no-op when nothing changed)"
 	@echo "make lint    - ruff and mypy on bot/"
 
@@ -59,8 +61,21 @@ browser:
 test: setup train browser
 	$(PY) -m pytest -m "not quality"
 
+# The content team's loop (docs/content.md): check, test, reload.
+check: setup
+	$(PY) -m bot.content.lint --rasa
+
+# Both test runs and the report, whatever fails; non-zero exit if anything failed.
 test-content: setup train
-	$(PY) -m pytest -m quality -v
+	@status=0; \
+	$(PY) -m pytest -m quality -v || status=1; \
+	$(PY) -m pytest -v tests/test_assistant_quality.py::test_conversations_pass_end_to_end || status=1; \
+	$(PY) -m bot.content.report results/nlu || status=1; \
+	exit $$status
+
+# Rasa's address and token: SAMVAD_RASA_URL, SAMVAD_RASA_TOKEN (as for the gateway).
+reload: train
+	$(PY) -m bot.content.reload
 
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest -m "not rasa and not slow and not browser"

@@ -12,6 +12,7 @@ import time
 from aiohttp import web
 
 from bot import logs
+from bot.content import cli as content_cli
 from bot.outreach import cli as outreach_cli
 from bot.settings import Settings
 
@@ -24,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("demo", help="start Redis (if needed), Rasa, the action server and the gateway")
     _agents_parser(sub)
     outreach_cli.add_parser(sub)
+    content_cli.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve_gateway(polling=args.polling)
@@ -31,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(manage_agents(args))
     if args.command == "campaign":
         return outreach_cli.run(args)
+    if args.command == "review":
+        return content_cli.run(args)
     return run_demo()
 
 

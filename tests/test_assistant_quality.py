@@ -26,6 +26,7 @@ import aiohttp
 import pytest
 import yaml
 
+from bot.content import report as nlu_report
 from bot.settings import ROOT
 
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
@@ -143,11 +144,12 @@ def test_cross_validated_intent_f1_overall_and_per_language() -> None:
     out = RESULTS / "nlu"
     result = rasa(
         "test", "nlu", "--nlu", "nlu", "--config", "config.yml", "--cross-validation", "--folds", "5",
-        "--out", str(out), "--successes", "--no-plot", seeded=True,
+        "--out", str(out), "--successes", seeded=True,
     )  # fmt: skip
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     scores = f1_by_language(out)
     (out / "f1_by_language.json").write_text(json.dumps(scores, indent=2) + "\n", encoding="utf-8")
+    nlu_report.write(out)  # report.md: per intent and language, most-confused pairs, the confusion matrix
     assert scores["examples"] > 0
     assert "unknown" not in scores, "some predictions could not be matched to an NLU example"
     failing = {lang: scores.get(lang, 0.0) for lang in LANGUAGES if scores.get(lang, 0.0) < F1_PER_LANGUAGE}

@@ -10,6 +10,8 @@ from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.common import channel_of, language_of, last_topic, latest_intent
+from bot.actions.review import keep_for_review, message_before_handoff
+from bot.content.review import Reason
 from bot.handoff import HandoffReason, HandoffSignal
 
 log = structlog.get_logger(__name__)
@@ -50,4 +52,7 @@ class ActionHandoff(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         intent, _ = latest_intent(tracker)
+        reviewed = message_before_handoff(tracker)
+        if reviewed is not None:
+            await keep_for_review(tracker, Reason.HANDOFF, reviewed)
         return hand_off(dispatcher, tracker, _REASONS.get(intent or "", HandoffReason.FALLBACK))
