@@ -21,6 +21,7 @@ import hashlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import Enum
+from typing import cast
 
 from redis.asyncio import Redis
 from redis.typing import EncodableT, FieldT
@@ -73,7 +74,7 @@ async def record_consent(redis: Redis, conversation_id: str, state: ConsentState
 
 async def withdraw(redis: Redis, conversation_id: str, *, channel: str, language: str) -> None:
     """Record an opt-out, keeping the constituency and notice version of the earlier consent."""
-    earlier = await redis.hgetall(keys.consent(conversation_id))
+    earlier = cast(dict[str, str], await redis.hgetall(keys.consent(conversation_id)))
     details = {"channel": channel, "language": language, "notice_version": earlier.get("notice_version") or "1"}
     if earlier.get("constituency"):
         details["constituency"] = earlier["constituency"]

@@ -12,11 +12,12 @@ import secrets
 import socket
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, WatchError
+from redis.typing import EncodableT, FieldT
 
 from bot import keys
 from bot.consent import conversation_hash
@@ -91,7 +92,7 @@ class Progress:
         """
         lock = keys.campaign_lock(self.name)
         if not await self.redis.set(lock, self._lock_token, nx=True, ex=LOCK_TTL_S):
-            holder = await self.redis.get(lock)
+            holder = cast(str | None, await self.redis.get(lock))  # the client decodes responses
             if not (holder and _stale(holder) and await self._steal(lock, holder)):
                 raise CampaignBusy()
         _HELD_HERE.add(self._lock_token)
@@ -127,7 +128,7 @@ class Progress:
             await self.redis.delete(keys.campaign_lock(self.name))
 
     async def statuses(self) -> dict[str, str]:
-        return dict(await self.redis.hgetall(self._status))
+        return cast(dict[str, str], await self.redis.hgetall(self._status))
 
     async def claim(self, recipient_key: str, final: tuple[str, ...]) -> bool:
         return bool(await self._claim(keys=[self._status], args=[recipient_key, Status.SENDING.value, *final]))
@@ -137,7 +138,7 @@ class Progress:
 
     async def mark_many(self, stored_by_key: dict[str, str]) -> None:
         if stored_by_key:
-            await self.redis.hset(self._status, mapping=stored_by_key)
+            await self.redis.hset(self._status, mapping=cast(dict[FieldT, EncodableT], stored_by_key))
 
     async def forget(self, recipient_keys: list[str]) -> None:
         """Drop the non-final status of recipients about to be sent to."""
@@ -148,11 +149,11 @@ class Progress:
         await self.redis.hset(keys.campaign(self.name), mapping={k: str(v) for k, v in facts.items()})
 
     async def facts(self) -> dict[str, str]:
-        return dict(await self.redis.hgetall(keys.campaign(self.name)))
+        return cast(dict[str, str], await self.redis.hgetall(keys.campaign(self.name)))
 
     async def counts(self) -> Counts:
         counts = Counts()
-        for value in await self.redis.hvals(self._status):
+        for value in cast(list[str], await self.redis.hvals(self._status)):
             status, constituency = split_stored(value)
             counts.by_status[status] += 1
             if constituency:
@@ -163,7 +164,7 @@ class Progress:
 
 async def load_subscribers(redis: Redis, schedule: Schedule, batch: int = 500) -> list[Recipient]:
     """Every subscribed voter with what a campaign needs to know about them."""
-    ids = sorted(await redis.smembers(keys.SUBSCRIBERS))
+    ids = sorted(cast(set[str], await redis.smembers(keys.SUBSCRIBERS)))
     recipients: list[Recipient] = []
     for start in range(0, len(ids), batch):
         chunk = ids[start : start + batch]
