@@ -112,6 +112,8 @@ async def test_buttons_become_an_inline_keyboard_and_a_press_reaches_rasa(gatewa
     assert keyboards, "the first-contact greeting offers language buttons"
     buttons = [b for row in keyboards[-1]["inline_keyboard"] for b in row]
     english = next(b for b in buttons if "English" in b["text"])
+    # Rasa fills {slot} placeholders in responses: the payload's JSON braces must come through intact.
+    assert english["callback_data"] == '/change_language{"language":"en"}'
     before = len(gateway.telegram.texts_to(voter))
     await gateway.post_update(callback_update(2, voter, english["callback_data"]))
     await gateway.idle()
