@@ -165,6 +165,7 @@ def callback_status(entry_id: str) -> str:
     """Hash: what call-centre staff did with a call-back request (status done|failed, by, at, note)."""
     return f"{PREFIX}:callback:{entry_id}"
 
+
 # --- outreach campaigns -------------------------------------------------------------------------
 # Recipients are stored by conversation_hash, never by conversation id: a campaign's progress
 # holds no personal data, and "delete my data" leaves nothing behind in it.

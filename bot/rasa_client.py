@@ -89,6 +89,11 @@ class RasaClient:
         status = await self._request("GET", "/status", params={"token": self._token})
         return status if isinstance(status, dict) else {}
 
+    async def status(self) -> dict[str, Any]:
+        """Rasa's ``GET /status``: the loaded model's file and id, among others."""
+        status = await self._request("GET", "/status", params={"token": self._token})
+        return status if isinstance(status, dict) else {}
+
     async def ready(self) -> bool:
         """True when Rasa answers and has a model loaded."""
         try:

@@ -2,10 +2,56 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import pytest
+
+from benchmarks.e2e import main_async, parse_args, summary_line
 from benchmarks.handoff_latency import run
-from tests.conftest import redis_url
+from bot.settings import ROOT
+from tests.conftest import REDIS_HOST, REDIS_PORT, redis_url
 
 
 async def test_handoff_latency_benchmark_runs(redis) -> None:
     result = await run(messages=20, voters=3, redis_url=redis_url(12))
     assert result["messages"] == 20 and result["p50_ms"] > 0
+
+
+@pytest.mark.rasa
+@pytest.mark.slow
+async def test_e2e_benchmark_runs_both_sides_at_a_tiny_size(tmp_path: Path) -> None:
+    """The whole `make bench` path at a tiny size: both stacks start, take load, and report.
+
+    Covered: A (`rasa run`, REST channel, in-memory tracker, action server) and B (gateway
+    subprocess on the Telegram webhook, Rasa with Redis tracker and lock store and two Sanic
+    workers, the schema-cache launcher, replies at the Bot API stand-in), closed and open loop,
+    per-process CPU and memory, agent mode, hand-off, the summary line. Not covered: training
+    the stock model and the F1 runs (minutes to an hour): A runs the project's model from models/
+    here, and F1 is skipped. No figure is asserted.
+    """
+    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        pytest.fail("no trained model in models/: run `make train` (make test does it)")
+    out = tmp_path / "bench.json"
+    args = parse_args(
+        ["--quick", "--skip-f1", "--voters", "2", "--warmup-s", "0.5", "--measure-s", "2", "--duration-s", "3",
+         "--rate", "5", "--stock-model", str(models[-1]), "--samvad-model", str(models[-1]),
+         "--redis-url", f"redis://{REDIS_HOST}:{REDIS_PORT}", "--out", str(out)]
+    )  # fmt: skip
+    result = await main_async(args)
+
+    for side in ("A", "B"):
+        assert result[side]["saturation"][0]["count"] > 0, result[side]
+        assert result[side]["fixed_load"]["count"] > 0, result[side]
+        assert result[side]["saturation"][0]["errors"] == 0 and result[side]["fixed_load"]["errors"] == 0
+        assert result[side]["fixed_load"]["processes"]["rasa"]["cpu_s"] > 0
+    assert set(result["B"]["fixed_load"]["processes"]) >= {"rasa", "actions", "gateway", "bench-driver"}
+    # Every message of the mix got at least one reply through the gateway to the Bot API stand-in.
+    assert all(count >= 1 for counts in result["B"]["replies_per_message"].values() for count in counts)
+    assert result["B"]["agent_mode"]["ceiling"]["count"] > 0
+    assert result["handoff"]["messages"] == 100
+    assert re.fullmatch(
+        r"throughput ratio B/A: \d+\.\d\d  p99 ratio B/A: \d+\.\d\d  f1 A: (n/a|\d\.\d{3})  f1 B: (n/a|\d\.\d{3})",
+        summary_line(result),
+    )

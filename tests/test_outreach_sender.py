@@ -232,7 +232,9 @@ async def test_one_sender_per_campaign(
 
 
 async def test_a_redis_restart_mid_campaign_stops_it_cleanly_and_a_rerun_finishes_it_once_each(
-    own_redis, telegram_api: tuple[FakeTelegram, str], tmp_path: Path  # type: ignore[no-untyped-def]
+    own_redis,
+    telegram_api: tuple[FakeTelegram, str],
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     fake, url = telegram_api
     port, start, stop = own_redis

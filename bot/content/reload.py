@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from bot.settings import ROOT, Settings
 
 # Loading a model takes seconds to a minute on a busy machine.
 LOAD_TIMEOUT_S = 300.0
+AGREEING = 8  # fresh connections in a row that must report the new model: with 2 workers, 1 in 256 to miss one
 
 
 def newest_model(models_dir: Path = ROOT / "models") -> Path:
@@ -30,14 +33,44 @@ def newest_model(models_dir: Path = ROOT / "models") -> Path:
     return models[-1]
 
 
-async def reload_model(rasa_url: str, token: str, model: Path, timeout_s: float = LOAD_TIMEOUT_S) -> dict[str, Any]:
-    """Load ``model`` into the Rasa server at ``rasa_url``; Rasa's status afterwards."""
-    async with aiohttp.ClientSession() as session:
-        client = RasaClient(session, rasa_url, token, timeout_s)
-        status = await client.load_model(str(model.resolve()))
-    if Path(str(status.get("model_file", ""))).name != model.name:
-        raise RasaUnavailable(f"Rasa reports model {status.get('model_file')!r} after loading {model}")
-    return status
+def model_id(model: Path) -> str:
+    """The id Rasa gave the model when it trained it (its archive's metadata.json); Rasa's /status reports it."""
+    with tarfile.open(model, "r:gz") as archive:
+        for member in archive.getmembers():
+            if member.name.lstrip("/") == "metadata.json":
+                handle = archive.extractfile(member)
+                if handle is not None:
+                    return str(json.load(handle)["model_id"])
+    raise ValueError(f"{model} is not a Rasa model (no metadata.json)")
+
+
+async def reload_model(
+    rasa_url: str, token: str, model: Path, timeout_s: float = LOAD_TIMEOUT_S, attempts: int = 60
+) -> dict[str, Any]:
+    """Load ``model`` into every worker of the Rasa server at ``rasa_url``; Rasa's status afterwards.
+
+    Rasa runs several Sanic worker processes on one port (bot/devstack.py), each with its own copy
+    of the model, and ``PUT /model`` reaches only the worker that accepts the connection. So: on a
+    fresh connection each round, ask for the status and, on the same connection, load the model
+    where it is still the old one; stop once ``AGREEING`` fresh connections in a row report it.
+    """
+    wanted = model_id(model)
+    agreeing, status = 0, {}
+    for _ in range(attempts):
+        # One new connection per round, kept alive within it: the status and the load reach the same worker.
+        async with aiohttp.ClientSession() as session:
+            client = RasaClient(session, rasa_url, token, timeout_s)
+            status = await client.status()
+            if status.get("model_id") == wanted and Path(str(status.get("model_file", ""))).name == model.name:
+                agreeing += 1
+                if agreeing >= AGREEING:
+                    return status
+                continue
+            agreeing = 0
+            await client.load_model(str(model.resolve()))
+    raise RasaUnavailable(
+        f"Rasa still reports {status.get('model_file')!r} ({status.get('model_id')}) after loading {model} ({wanted})"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
