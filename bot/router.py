@@ -203,8 +203,13 @@ class Router:
         log.info("voter data erased")
 
     async def stop_outreach(self, profile: VoterProfile, language: Language) -> None:
-        """A bare STOP: no more outreach, effective before any campaign's next send."""
-        await withdraw(self.redis, profile.conversation_id, channel=profile.channel.value, language=language.value)
+        """A bare STOP: no more outreach, effective before any campaign's next send.
+
+        Only a voter who has a consent record gets an opt-out on the ledger: nothing is stored about
+        one who never subscribed; they hear the same confirmation.
+        """
+        if await self.redis.exists(keys.consent(profile.conversation_id)):
+            await withdraw(self.redis, profile.conversation_id, channel=profile.channel.value, language=language.value)
         await self.say(profile, language, "unsubscribed")
 
     async def _once(self, key: str) -> bool:

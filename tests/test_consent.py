@@ -63,6 +63,14 @@ async def test_the_stop_command_works(make_gateway, redis: aioredis.Redis) -> No
     assert not await redis.sismember(keys.SUBSCRIBERS, f"tg:{voter}")
 
 
+async def test_stop_from_a_voter_who_never_subscribed_stores_nothing(make_gateway, redis: aioredis.Redis) -> None:
+    gw = await make_gateway(rasa_url="http://127.0.0.1:9", rasa_timeout_s=1.0)
+    await gw.post_update(text_update(1, 5553002, "stop"))
+    await gw.idle()
+    assert "will not get any more reminders" in gw.telegram.texts_to(5553002)[-1]
+    assert await redis.exists(keys.consent("tg:5553002")) == 0 and await redis.xlen(keys.CONSENT_LEDGER) == 0
+
+
 async def test_stop_works_while_waiting_for_a_person_and_the_agent_sees_it(make_gateway, redis) -> None:  # type: ignore[no-untyped-def]
     gw = await make_gateway(rasa_url="http://127.0.0.1:9", rasa_timeout_s=1.0)
     voter = 5553001
