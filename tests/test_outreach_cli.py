@@ -90,16 +90,24 @@ async def test_5000_subscribers_are_paced_at_the_configured_rate(
     assert "sent" in out and "5000" in out
 
 
+async def send_400_and_interrupt(
+    redis: aioredis.Redis, fake: FakeTelegram, env: dict[str, str], tmp_path: Path, sig: int
+) -> tuple[list[int], Path, asyncio.subprocess.Process]:
+    """400 subscribers, a send at 100 msg/s, and `sig` to the sender once 100 have arrived."""
+    chats = await add_subscribers(redis, 400)
+    path = write_campaign(tmp_path)
+    proc = await start(env, "send", str(path), "--rate", "100")
+    await fake.wait_for_messages(100, timeout=60)
+    proc.send_signal(sig)
+    return chats, path, proc
+
+
 async def test_ctrl_c_then_rerun_sends_to_everyone_exactly_once(
     redis: aioredis.Redis, telegram_api: tuple[FakeTelegram, str], tmp_path: Path
 ) -> None:
     fake, api_url = telegram_api
     env = cli_env(fake, api_url)
-    chats = await add_subscribers(redis, 400)
-    path = write_campaign(tmp_path)
-    proc = await start(env, "send", str(path), "--rate", "100")
-    await fake.wait_for_messages(100, timeout=60)
-    proc.send_signal(signal.SIGINT)
+    chats, path, proc = await send_400_and_interrupt(redis, fake, env, tmp_path, signal.SIGINT)
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, err.decode()
     assert "Run the same command to resume" in out.decode()
@@ -118,11 +126,8 @@ async def test_after_a_hard_crash_a_rerun_never_sends_twice(
 ) -> None:
     fake, api_url = telegram_api
     env = cli_env(fake, api_url)
-    chats = await add_subscribers(redis, 400)
-    path = write_campaign(tmp_path)
-    proc = await start(env, "send", str(path), "--rate", "100")
-    await fake.wait_for_messages(100, timeout=60)
-    proc.kill()  # SIGKILL: no chance to finish the sends in flight
+    # SIGKILL: no chance to finish the sends in flight.
+    chats, path, proc = await send_400_and_interrupt(redis, fake, env, tmp_path, signal.SIGKILL)
     await proc.wait()
     code, _, err = await cli(env, "send", str(path), "--rate", "200")
     assert code == 0, err
