@@ -28,7 +28,7 @@ from bot.actions.polling import (
     ValidatePollingStationForm,
     ValidateRegistrationForm,
 )
-from bot.actions.privacy import ActionDeleteData, voter_keys
+from bot.actions.privacy import ActionDeleteData
 from bot.actions.session import ActionChangeLanguage, ActionExtractLanguage, ActionSessionStart
 from bot.actions.volunteer import ActionVolunteerSubmit, ValidateVolunteerForm
 from bot.handoff import HandoffSignal
@@ -539,7 +539,7 @@ async def test_subscribe_then_unsubscribe(store: aioredis.Redis) -> None:
 
 
 async def test_delete_my_data(store: aioredis.Redis) -> None:
-    for key in voter_keys(CONV):
+    for key in keys.personal(CONV):
         await store.set(key, "x")
     await store.sadd(keys.SUBSCRIBERS, CONV, "tg:other")
     await store.sadd(keys.VOLUNTEERS, CONV)
@@ -549,7 +549,7 @@ async def test_delete_my_data(store: aioredis.Redis) -> None:
     events, messages = await run(ActionDeleteData(), tracker)
     assert [f["conversation_id"] for _, f in await store.xrange(keys.CALLBACKS)] == ["tg:other"]
     assert [m.get("response") or m.get("custom") for m in messages] == ["utter_data_deleted", {"erase": True}]
-    assert await store.exists(*voter_keys(CONV)) == 0
+    assert await store.exists(*keys.personal(CONV)) == 0
     assert await store.smembers(keys.SUBSCRIBERS) == {"tg:other"}
     assert not await store.sismember(keys.VOLUNTEERS, CONV)
     assert await store.smembers(keys.SUPPRESSED) == {_hash(CONV)}

@@ -23,11 +23,6 @@ PERSONAL_SLOTS = ("epic_number", "pin_code", "constituency", "state", "volunteer
                   "volunteer_area", "volunteer_consent", "callback_phone", "callback_consent")  # fmt: skip
 
 
-def voter_keys(conversation_id: str) -> list[str]:
-    """Every per-voter key that "delete my data" removes."""
-    return keys.personal(conversation_id)
-
-
 async def callback_entries(conversation_id: str) -> list[str]:
     """Ids of the voter's call-back requests still waiting (they hold the phone number)."""
     entries = await redis().xrange(keys.CALLBACKS)
@@ -46,7 +41,7 @@ class ActionDeleteData(Action):
         try:
             callbacks = await callback_entries(conversation)
             async with redis().pipeline(transaction=True) as pipe:
-                pipe.delete(*voter_keys(conversation))
+                pipe.delete(*keys.personal(conversation))
                 if callbacks:
                     pipe.xdel(keys.CALLBACKS, *callbacks)
                 pipe.srem(keys.SUBSCRIBERS, conversation)

@@ -186,11 +186,9 @@ class TelegramChannel:
                 await self.application.bot.send_message(chat_id=int(chat_id), text=text, reply_markup=markup)
                 return
             except RetryAfter as exc:
-                delay = (
-                    exc.retry_after if isinstance(exc.retry_after, (int, float)) else exc.retry_after.total_seconds()
-                )
+                delay = retry_seconds(exc)
                 log.warning("flood limit: waiting", retry_after=delay)
-                await asyncio.sleep(float(delay))
+                await asyncio.sleep(delay)
             except Forbidden:
                 # The voter blocked the bot: nobody to deliver to.
                 await self.store.mark_unreachable(f"{Channel.TELEGRAM.short}:{chat_id}")
@@ -248,6 +246,12 @@ def _command(text: str) -> str | None:
     return name if name in COMMANDS else None
 
 
+def retry_seconds(exc: RetryAfter) -> float:
+    """How long Telegram asks us to wait (PTB gives seconds now, a timedelta in a future version)."""
+    value = exc.retry_after
+    return float(value if isinstance(value, int | float) else value.total_seconds())
+
+
 def split_text(text: str, limit: int) -> list[str]:
     """Split at line or word breaks into pieces of at most `limit` characters."""
     pieces: list[str] = []
@@ -291,8 +295,7 @@ class TelegramBroadcast:
                 await self.bot.send_message(chat_id=int(chat_id), text=text, reply_markup=markup)
                 return
             except RetryAfter as exc:
-                delay = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
-                raise FloodWait(float(delay)) from exc
+                raise FloodWait(retry_seconds(exc)) from exc
             except Forbidden as exc:
                 raise RecipientBlocked() from exc
             except (BadRequest, TimedOut) as exc:

@@ -171,7 +171,6 @@ class Broadcast:
             plan = await self.plan()
             await self.progress.note(
                 audience=plan.audience,
-                file_hash=str(hash(self.campaign.model_dump_json())),
                 election_material=int(self.campaign.election_material),
                 rate_per_s=self.rate_per_s,
                 started_at=self._clock().isoformat(timespec="seconds"),
