@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,6 +53,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(None, validation_alias=_env("WEBHOOK_SECRET"))
     telegram_max_rate: float = Field(30.0, gt=0)  # messages per second, all chats together
     telegram_group_rate_per_min: float = Field(20.0, gt=0)
+    # The HTTP client under python-telegram-bot: aiohttp costs half of httpx's CPU per reply
+    # (docs/performance.md, "Gateway overhead"); httpx is PTB's own default.
+    telegram_http_client: Literal["aiohttp", "httpx"] = "aiohttp"
     # Per-chat pacing: a burst of this many messages, then one per interval.
     chat_burst: int = Field(3, ge=1)
     chat_interval_s: float = Field(1.0, ge=0)

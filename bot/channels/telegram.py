@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import time
 from typing import TYPE_CHECKING
 
 import structlog
@@ -20,9 +21,10 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, MessageLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import keys, metrics
+from bot.channels.telegram_http import AiohttpRequest
 from bot.errors import DeliveryFailed, FloodWait, RecipientBlocked
 from bot.language import Language, detect
 from bot.models import Button, Channel, InboundMessage, Kind, OutboundMessage
@@ -61,6 +63,9 @@ def build_application(settings: Settings, *, polling: bool) -> Application:  # t
         )
         .concurrent_updates(True)
     )
+    if settings.telegram_http_client == "aiohttp":
+        # getUpdates gets a request of its own: a long poll must not hold a connection that replies need.
+        builder = builder.request(AiohttpRequest()).get_updates_request(AiohttpRequest(connection_pool_size=1))
     if not polling:
         builder = builder.updater(None)
     return builder.build()
@@ -92,6 +97,7 @@ class TelegramChannel:
 
     async def webhook(self, request: web.Request) -> web.Response:
         """POST /telegram/webhook: check the secret, de-duplicate, store, acknowledge."""
+        received_at = time.time()
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not self._secret or not hmac.compare_digest(given, self._secret):
             metrics.ERRORS.labels("webhook_forbidden").inc()
@@ -106,7 +112,7 @@ class TelegramChannel:
             log.warning("malformed webhook body", error=f"{exc.__class__.__name__}: {exc}")
             return web.json_response({"ok": False, "error": "malformed update"}, status=400)
         try:
-            first = await self.receive(update)
+            first = await self.receive(update, received_at=received_at)
         except Exception:
             # Not stored: let Telegram deliver it again.
             metrics.ERRORS.labels("webhook_store").inc()
@@ -118,7 +124,7 @@ class TelegramChannel:
         if isinstance(update, Update):
             await self.receive(update)
 
-    async def receive(self, update: Update) -> bool:
+    async def receive(self, update: Update, *, received_at: float | None = None) -> bool:
         """Turn one update into a voter message for the router, or answer it here.
 
         Returns False for a redelivery of an update already taken. A voter message is
@@ -133,6 +139,8 @@ class TelegramChannel:
             if chat is not None and chat.type != ChatType.PRIVATE and update.message is not None:
                 await self._group_notice(update)
             return True  # edits and channel posts are not questions to answer
+        if received_at is not None:  # when the webhook request came in, before parsing
+            inbound.received_at = received_at
         if inbound.text.startswith("#"):  # a long button payload kept in Redis
             inbound.text = await self.redis.get(keys.button_payload(inbound.text)) or ""
         first = await self.router.accept(inbound, once_key=keys.telegram_update(update.update_id))
@@ -274,7 +282,11 @@ class TelegramBroadcast:
         api = settings.telegram_api_url.rstrip("/")
         # PTB's Bot alone keeps one connection; the sender has several sends in flight.
         pool = connections or settings.outreach_concurrency
-        request = HTTPXRequest(connection_pool_size=pool, pool_timeout=10.0)
+        request: BaseRequest = (
+            AiohttpRequest(connection_pool_size=pool, pool_timeout=10.0)
+            if settings.telegram_http_client == "aiohttp"
+            else HTTPXRequest(connection_pool_size=pool, pool_timeout=10.0)
+        )
         self.bot = Bot(settings.telegram_bot_token.get_secret_value(), base_url=f"{api}/bot", request=request)
 
     async def __aenter__(self) -> TelegramBroadcast:
