@@ -22,10 +22,25 @@ log = structlog.get_logger(__name__)
 LEASE_MS = 10_000
 RENEW_EVERY_S = 3.0
 
-# Release the lease only if we still hold it.
+# The lane's steps, one round trip each. KEYS[1] is the lease, KEYS[2] the inbox.
+# Take the lease if it is free and return the first waiting message; nil if another process holds the
+# lease, or if the inbox is empty (then the lease is given back at once).
+_TAKE = """
+if not redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
+local first = redis.call('lindex', KEYS[2], 0)
+if not first then redis.call('del', KEYS[1]) end
+return first
+"""
+# Done with the first message: drop it, renew the lease, return the next one (nil when the inbox is empty).
+_NEXT = """
+redis.call('lpop', KEYS[2])
+redis.call('pexpire', KEYS[1], ARGV[1])
+return redis.call('lindex', KEYS[2], 0)
+"""
+# Give the lease back if we still hold it; return how many messages arrived meanwhile.
 _RELEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0
+if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) end
+return redis.call('llen', KEYS[2])
 """
 
 # Mark the delivery as seen and store the message in one step.
@@ -46,6 +61,8 @@ class Lanes:
         self._process = process
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._token = secrets.token_hex(8)
+        self._take = redis.register_script(_TAKE)
+        self._next = redis.register_script(_NEXT)
         self._release = redis.register_script(_RELEASE)
         self._push_once = redis.register_script(_PUSH_ONCE)
         self._once_ttl_s = once_ttl_s
@@ -65,21 +82,21 @@ class Lanes:
             task.add_done_callback(lambda _: self._workers.pop(conversation_id, None))
 
     async def _drain(self, conversation_id: str) -> None:
-        inbox, lease = keys.inbox(conversation_id), keys.lane_lock(conversation_id)
-        while await self.redis.set(lease, self._token, nx=True, px=LEASE_MS):
+        lane = [keys.lane_lock(conversation_id), keys.inbox(conversation_id)]
+        while True:
+            raw = await self._take(keys=lane, args=[self._token, LEASE_MS])
+            if raw is None:
+                return  # nothing waiting, or another process holds the lane and drains it
+            renew = asyncio.create_task(self._renew(lane[0]))
             try:
-                while (raw := await self.redis.lindex(inbox, 0)) is not None:
-                    renew = asyncio.create_task(self._renew(lease))
-                    try:
-                        await self._run_one(conversation_id, raw)
-                    finally:
-                        renew.cancel()
-                    await self.redis.lpop(inbox)
-                    await self.redis.pexpire(lease, LEASE_MS)
+                while raw is not None:
+                    await self._run_one(conversation_id, raw)
+                    raw = await self._next(keys=lane, args=[LEASE_MS])
             finally:
-                await self._release(keys=[lease], args=[self._token])
+                renew.cancel()
+                waiting = await self._release(keys=lane, args=[self._token])
             # A message pushed while we released the lease would otherwise wait for the next one.
-            if not await self.redis.llen(inbox):
+            if not waiting:
                 return
 
     async def _renew(self, lease: str) -> None:
