@@ -153,7 +153,6 @@ def conversation_events(conversation_id: str) -> str:
 
 
 CONSOLE_EVENTS = f"{PREFIX}:events:console"  # pub/sub: queue changes, for every console
-RESUME_PENDING = f"{PREFIX}:handoff:resume_pending"  # set: conversations Rasa must un-pause on next message
 
 # --- call-back requests -------------------------------------------------------------------------
 # Stream: one entry per call-back request, fields: conversation_id, phone (E.164, +91...), language,

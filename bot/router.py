@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 import json
 import time
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import structlog
@@ -26,7 +28,7 @@ from bot.lanes import Lanes
 from bot.language import Language, detect
 from bot.models import Button, Channel, InboundMessage, Kind, Mode, OutboundMessage
 from bot.rasa_client import RasaClient
-from bot.store import VoterProfile, VoterStore
+from bot.store import VoterProfile, VoterStore, turn_json
 from bot.texts import Texts
 
 log = structlog.get_logger(__name__)
@@ -106,18 +108,24 @@ class Router:
     async def _process(self, conversation_id: str, raw: str) -> None:
         message = InboundMessage.model_validate_json(raw)
         structlog.contextvars.bind_contextvars(conversation_id=conversation_id, channel=message.channel.value)
+        # Replies sent while the message is handled reach the transcript together, after the last one
+        # is out: one round trip, and none between two replies.
+        turns = _PendingTurns(conversation_id)
+        token = _PENDING_TURNS.set(turns)
         try:
-            await self.handle(message)
+            with metrics.own_time(message.received_at):
+                await self.handle(message)
         finally:
+            _PENDING_TURNS.reset(token)
             structlog.contextvars.unbind_contextvars("conversation_id", "channel")
+            await self.store.add_turns(conversation_id, turns.take())
 
     async def handle(self, message: InboundMessage) -> None:
         """Answer one voter message."""
-        profile = await self.store.profile(message)
+        text = message.text.strip()[: self._max_chars]
+        profile = await self.store.arrive(message, text or f"<{message.kind.value}>")
         language = await self._language(profile, message.text if message.kind is Kind.TEXT else "")
         metrics.MESSAGES_IN.labels(message.channel.value, language.value).inc()
-        text = message.text.strip()[: self._max_chars]
-        await self.store.add_turn(profile.conversation_id, "voter", text or f"<{message.kind.value}>")
 
         if is_stop_word(text) or (message.kind is Kind.COMMAND and text == "stop"):
             await self.stop_outreach(profile, language)
@@ -162,8 +170,9 @@ class Router:
     ) -> None:
         metadata = {"channel": profile.channel.value, "language": language.value}
         try:
-            if await self.redis.srem(keys.RESUME_PENDING, profile.conversation_id):
+            if profile.resume_pending:
                 await self.rasa.resume(profile.conversation_id)
+                await self.store.set_resume_pending(profile.conversation_id, False)
             replies = await self.rasa.send(profile.conversation_id, text, metadata)
         except RasaUnavailable as exc:
             metrics.ERRORS.labels("rasa_unavailable").inc()
@@ -194,6 +203,9 @@ class Router:
 
     async def erase(self, conversation_id: str) -> None:
         """ "Delete my data": the gateway's keys and the assistant's record of the conversation."""
+        pending = _PENDING_TURNS.get()
+        if pending is not None and pending.conversation_id == conversation_id:
+            pending.take()  # the replies so far must not bring the transcript back
         await self.store.erase(conversation_id)
         try:
             await self.rasa.forget(conversation_id)
@@ -226,6 +238,7 @@ class Router:
             await self.send(profile, language, closed, self._offer(language))
             return
         await self.store.set_mode(profile.conversation_id, Mode.QUEUED)
+        await self._write_pending_turns(profile.conversation_id)  # the agent who takes it reads them
         await self.handoff.enqueue(profile.conversation_id, signal)
         log.info("handed off", reason=signal.reason.value, topic=signal.topic)
         wait_s = await self.tell_position(profile, language)
@@ -233,6 +246,11 @@ class Router:
             await self.send(
                 profile, language, self.texts.get("handoff_long_wait", language.value), self._offer(language)
             )
+
+    async def _write_pending_turns(self, conversation_id: str) -> None:
+        pending = _PENDING_TURNS.get()
+        if pending is not None and pending.conversation_id == conversation_id:
+            await self.store.add_turns(conversation_id, pending.take())
 
     def _offer(self, language: Language) -> list[Button]:
         return [
@@ -285,7 +303,7 @@ class Router:
             # Still paused in Rasa: the next voter message resumes it first (see _ask_assistant).
             metrics.ERRORS.labels("rasa_resume").inc()
             log.warning("could not resume the conversation in Rasa", error=str(exc))
-            await self.redis.sadd(keys.RESUME_PENDING, conversation_id)
+            await self.store.set_resume_pending(conversation_id, True)
 
     async def _to_people(self, profile: VoterProfile, language: Language, text: str) -> None:
         """A voter waiting for or talking to a person: the agent's console gets the message live."""
@@ -334,7 +352,12 @@ class Router:
             channel=profile.channel, chat_id=profile.chat_id, text=text, buttons=buttons or [], author=who
         )
         await self.senders[profile.channel].send(outbound)
-        await self.store.add_turn(profile.conversation_id, who, text, **extra)
+        turn = turn_json(who, text, **extra)
+        pending = _PENDING_TURNS.get()
+        if pending is not None and pending.conversation_id == profile.conversation_id:
+            pending.turns.append(turn)
+        else:
+            await self.store.add_turns(profile.conversation_id, [turn])
         metrics.MESSAGES_OUT.labels(profile.channel.value, language.value).inc()
 
     async def hold_for_retry(self, message: InboundMessage) -> None:
@@ -388,6 +411,21 @@ class Router:
                 log.exception("maintenance round failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval_s)
+
+
+@dataclass
+class _PendingTurns:
+    """Transcript turns of the message being handled, not yet written."""
+
+    conversation_id: str
+    turns: list[str] = field(default_factory=list)
+
+    def take(self) -> list[str]:
+        taken, self.turns = self.turns, []
+        return taken
+
+
+_PENDING_TURNS: ContextVar[_PendingTurns | None] = ContextVar("samvad_pending_turns", default=None)
 
 
 def is_stop_word(text: str) -> bool:

@@ -24,10 +24,33 @@ class VoterProfile(BaseModel):
     mode: Mode = Mode.BOT
     first_seen: float = 0.0
     unreachable: bool = False
+    # A person handed the conversation back while Rasa was down: un-pause it before the next message.
+    resume_pending: bool = False
 
     @property
     def is_new(self) -> bool:
         return self.language is None
+
+
+# A voter message arrives: create the profile on first contact, append the voter's turn to the
+# transcript, return the profile. One round trip. KEYS: voter hash, transcript.
+# ARGV: channel, chat_id, first_seen, mode, max turns, transcript TTL, the turn.
+_ARRIVE = """
+redis.call('hsetnx', KEYS[1], 'channel', ARGV[1])
+redis.call('hsetnx', KEYS[1], 'chat_id', ARGV[2])
+redis.call('hsetnx', KEYS[1], 'first_seen', ARGV[3])
+redis.call('hsetnx', KEYS[1], 'mode', ARGV[4])
+redis.call('rpush', KEYS[2], ARGV[7])
+redis.call('ltrim', KEYS[2], -tonumber(ARGV[5]), -1)
+redis.call('expire', KEYS[2], ARGV[6])
+return redis.call('hgetall', KEYS[1])
+"""
+# Append turns to a transcript, keep the last ARGV[1], expire after ARGV[2] s. KEYS: transcript.
+_APPEND = """
+for i = 3, #ARGV do redis.call('rpush', KEYS[1], ARGV[i]) end
+redis.call('ltrim', KEYS[1], -tonumber(ARGV[1]), -1)
+redis.call('expire', KEYS[1], ARGV[2])
+"""
 
 
 class VoterStore:
@@ -36,18 +59,16 @@ class VoterStore:
         self._transcript_ttl_s = transcript_ttl_s
         self._transcript_max_turns = transcript_max_turns
         self.dedup_ttl_s = dedup_ttl_s
+        self._arrive = redis.register_script(_ARRIVE)
+        self._append = redis.register_script(_APPEND)
 
-    async def profile(self, message: InboundMessage) -> VoterProfile:
-        """The voter's profile, created on first contact."""
-        key = keys.voter(message.conversation_id)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hsetnx(key, "channel", message.channel.value)
-            pipe.hsetnx(key, "chat_id", message.chat_id)
-            pipe.hsetnx(key, "first_seen", str(message.received_at))
-            pipe.hsetnx(key, "mode", Mode.BOT.value)
-            pipe.hgetall(key)
-            *_, raw = await pipe.execute()
-        return _profile(message.conversation_id, raw)
+    async def arrive(self, message: InboundMessage, text: str) -> VoterProfile:
+        """A voter message came in: their profile (created on first contact), with `text` in the transcript."""
+        args = [message.channel.value, message.chat_id, str(message.received_at), Mode.BOT.value]
+        args += [self._transcript_max_turns, self._transcript_ttl_s, turn_json("voter", text)]
+        keys_ = [keys.voter(message.conversation_id), keys.transcript(message.conversation_id)]
+        flat = await self._arrive(keys=keys_, args=args)
+        return _profile(message.conversation_id, dict(zip(flat[::2], flat[1::2], strict=True)))
 
     async def get(self, conversation_id: str) -> VoterProfile | None:
         raw = await self.redis.hgetall(keys.voter(conversation_id))
@@ -71,18 +92,21 @@ class VoterStore:
             pipe.delete(*keys.personal(conversation_id))
             pipe.srem(keys.SUBSCRIBERS, conversation_id)
             pipe.srem(keys.VOLUNTEERS, conversation_id)
-            pipe.srem(keys.RESUME_PENDING, conversation_id)
             await pipe.execute()
 
     async def add_turn(self, conversation_id: str, who: str, text: str, **extra: Any) -> None:
         """Append one turn (voter, bot or agent) to the conversation's transcript."""
-        turn = json.dumps({"who": who, "text": text, "at": time.time(), **extra}, ensure_ascii=False)
-        key = keys.transcript(conversation_id)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.rpush(key, turn)
-            pipe.ltrim(key, -self._transcript_max_turns, -1)
-            pipe.expire(key, self._transcript_ttl_s)
-            await pipe.execute()
+        await self.add_turns(conversation_id, [turn_json(who, text, **extra)])
+
+    async def add_turns(self, conversation_id: str, turns: list[str]) -> None:
+        """Append turns made by `turn_json`, in order, in one round trip."""
+        if turns:
+            args = [self._transcript_max_turns, self._transcript_ttl_s, *turns]
+            await self._append(keys=[keys.transcript(conversation_id)], args=args)
+
+    async def set_resume_pending(self, conversation_id: str, pending: bool) -> None:
+        key = keys.voter(conversation_id)
+        await (self.redis.hset(key, "resume_pending", "1") if pending else self.redis.hdel(key, "resume_pending"))
 
     async def transcript(self, conversation_id: str, last: int = 50) -> list[dict[str, Any]]:
         raw = await self.redis.lrange(keys.transcript(conversation_id), -last, -1)
@@ -103,4 +127,10 @@ def _profile(conversation_id: str, raw: dict[str, str]) -> VoterProfile:
         mode=Mode(raw.get("mode") or Mode.BOT.value),
         first_seen=float(raw.get("first_seen") or 0),
         unreachable=raw.get("unreachable") == "1",
+        resume_pending=raw.get("resume_pending") == "1",
     )
+
+
+def turn_json(who: str, text: str, **extra: Any) -> str:
+    """One transcript turn: who said it (voter, bot, agent), what, when."""
+    return json.dumps({"who": who, "text": text, "at": time.time(), **extra}, ensure_ascii=False)

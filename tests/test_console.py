@@ -87,8 +87,7 @@ async def test_take_chat_reply_and_close_through_the_api(client, redis) -> None:
     conv = "web:voter-console-1"
     store_msg = InboundMessage(channel=Channel.WEBCHAT, chat_id="voter-console-1", text="मुझे इंसान से बात करनी है")
     router = client.server.app[ROUTER]
-    profile = await router.store.profile(store_msg)
-    await router.store.add_turn(conv, "voter", store_msg.text)
+    profile = await router.store.arrive(store_msg, store_msg.text)
     await router.start_handoff(profile, HandoffSignal(reason=HandoffReason.ASK_HUMAN, topic="greet", language="hi"))
 
     await login(client, "asha")
@@ -110,7 +109,7 @@ async def test_take_chat_reply_and_close_through_the_api(client, redis) -> None:
     assert closed.status == 200
     assert await redis.hget(keys.voter(conv), "mode") == "bot"
     # Rasa is down in this test: the resume waits for the voter's next message.
-    assert await redis.sismember(keys.RESUME_PENDING, conv)
+    assert (await router.store.get(conv)).resume_pending
     assert (await router.store.transcript(conv))[-1]["who"] == "bot"  # the welcome-back text
     assert await HandoffQueue(redis).depth("hi") == 0
     await client.post("/console/api/logout")

@@ -15,7 +15,8 @@ from tests.helpers.telegram_api import callback_update, text_update
 
 async def queued_voter(gw, chat_id: int, language: str = "hi"):  # type: ignore[no-untyped-def]
     router = gw.app[ROUTER]
-    profile = await router.store.profile(InboundMessage(channel=Channel.TELEGRAM, chat_id=str(chat_id)))
+    message = InboundMessage(channel=Channel.TELEGRAM, chat_id=str(chat_id), text="मुझे किसी से बात करनी है")
+    profile = await router.store.arrive(message, message.text)
     await router.store.set_language(profile.conversation_id, Language(language), locked=False)
     profile = await router.store.get(profile.conversation_id)
     await router.start_handoff(profile, HandoffSignal(reason=HandoffReason.ASK_HUMAN, language=language))
