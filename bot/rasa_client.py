@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -104,9 +105,11 @@ class RasaClient:
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
-            async with self._session.request(method, self._base + path, timeout=self._timeout, **kwargs) as resp:
-                if resp.status >= 400:
-                    raise RasaUnavailable(f"{method} {path} answered {resp.status}")
-                return await resp.json(content_type=None)
+            with metrics.waiting_for_others():
+                async with self._session.request(method, self._base + path, timeout=self._timeout, **kwargs) as resp:
+                    if resp.status >= 400:
+                        raise RasaUnavailable(f"{method} {path} answered {resp.status}")
+                    body = await resp.read()
+            return json.loads(body) if body.strip() else None  # PUT /model answers 204, no body
         except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
             raise RasaUnavailable(f"{method} {path}: {exc.__class__.__name__}: {exc}") from exc
