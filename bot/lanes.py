@@ -60,6 +60,7 @@ class Lanes:
         self.redis = redis
         self._process = process
         self._workers: dict[str, asyncio.Task[None]] = {}
+        self._again: set[str] = set()  # kicked while their worker was busy
         self._token = secrets.token_hex(8)
         self._take = redis.register_script(_TAKE)
         self._next = redis.register_script(_NEXT)
@@ -76,17 +77,27 @@ class Lanes:
 
     def kick(self, conversation_id: str) -> None:
         """Make sure a worker in this process is draining the conversation, unless one already is."""
-        if conversation_id not in self._workers:
-            task = asyncio.create_task(self._drain(conversation_id), name=f"lane:{conversation_id}")
-            self._workers[conversation_id] = task
-            task.add_done_callback(lambda _: self._workers.pop(conversation_id, None))
+        if conversation_id in self._workers:
+            self._again.add(conversation_id)  # the worker looks once more before it stops
+            return
+        task = asyncio.create_task(self._drain(conversation_id), name=f"lane:{conversation_id}")
+        self._workers[conversation_id] = task
+        task.add_done_callback(lambda done: self._forget(conversation_id, done))
+
+    def _forget(self, conversation_id: str, task: asyncio.Task[None]) -> None:
+        if self._workers.get(conversation_id) is task:  # not a newer worker of the same conversation
+            del self._workers[conversation_id]
+            self._again.discard(conversation_id)
 
     async def _drain(self, conversation_id: str) -> None:
         lane = [keys.lane_lock(conversation_id), keys.inbox(conversation_id)]
-        while True:
+        waiting = 1
+        while waiting or conversation_id in self._again:
+            self._again.discard(conversation_id)
             raw = await self._take(keys=lane, args=[self._token, LEASE_MS])
             if raw is None:
-                return  # nothing waiting, or another process holds the lane and drains it
+                waiting = 0  # nothing waiting, or another process holds the lane and drains it
+                continue
             renew = asyncio.create_task(self._renew(lane[0]))
             try:
                 while raw is not None:
@@ -94,10 +105,10 @@ class Lanes:
                     raw = await self._next(keys=lane, args=[LEASE_MS])
             finally:
                 renew.cancel()
+                # How many arrived meanwhile: a message pushed just before the release would otherwise wait.
                 waiting = await self._release(keys=lane, args=[self._token])
-            # A message pushed while we released the lease would otherwise wait for the next one.
-            if not waiting:
-                return
+        # Stop without awaiting after the last look: a kick from now on starts a new worker.
+        self._workers.pop(conversation_id, None)
 
     async def _renew(self, lease: str) -> None:
         while True:

@@ -1,0 +1,51 @@
+"""Conversation lanes: one message at a time per conversation, in order, none left behind."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from bot import keys
+from bot.lanes import Lanes
+
+
+async def test_a_message_pushed_as_the_worker_stops_is_answered_without_waiting_for_maintenance(redis) -> None:
+    """The voter writes again the moment the previous answer is out, while the worker is finishing.
+
+    No maintenance loop runs here: a message that the stopping worker missed would wait forever.
+    """
+    answered: asyncio.Queue[str] = asyncio.Queue()
+
+    async def process(_: str, raw: str) -> None:
+        await answered.put(raw)
+
+    lanes = Lanes(redis, process)
+    pauses = random.Random(7)
+    for n in range(300):
+        # Land the next message anywhere in the worker's last steps (its round trips take ~0.1-1 ms).
+        await asyncio.sleep(pauses.uniform(0, 0.002))
+        await lanes.push("tg:5550501", f"message {n}")
+        lanes.kick("tg:5550501")
+        assert await asyncio.wait_for(answered.get(), 5) == f"message {n}"
+    await lanes.wait_idle()
+    assert not await redis.exists(keys.inbox("tg:5550501"), keys.lane_lock("tg:5550501"))
+
+
+async def test_messages_of_one_conversation_are_processed_one_at_a_time_in_order(redis) -> None:
+    seen: list[str] = []
+    busy = 0
+
+    async def process(_: str, raw: str) -> None:
+        nonlocal busy
+        busy += 1
+        assert busy == 1, "two messages of one conversation at once"
+        await asyncio.sleep(0.001)
+        seen.append(raw)
+        busy -= 1
+
+    lanes = Lanes(redis, process)
+    for n in range(50):
+        await lanes.push("tg:5550502", str(n))
+        lanes.kick("tg:5550502")
+    await lanes.wait_idle()
+    assert seen == [str(n) for n in range(50)]
