@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import redis.asyncio as aioredis
 from aiohttp import web
 
 from benchmarks import training
+from benchmarks.gateway_overhead import delta, flush, own_time_buckets, quantile
+from benchmarks.gateway_overhead import measure as measure_overhead
 from benchmarks.load import VoterPool, closed_loop, open_loop
 from benchmarks.messages import SCRIPTS
 from benchmarks.procstats import ProcStats
@@ -44,13 +45,6 @@ def _profile(quick: bool) -> dict[str, Any]:
     if quick:
         return {"voters": [16], "warmup_s": 3.0, "measure_s": 10.0, "rate": 15.0, "duration_s": 20.0}
     return {"voters": [16, 32], "warmup_s": 5.0, "measure_s": 30.0, "rate": 15.0, "duration_s": 120.0}
-
-
-async def _flush(redis_base: str, *dbs: int) -> None:
-    for db in dbs:
-        client = aioredis.Redis.from_url(f"{redis_base}/{db}")
-        await client.flushdb()
-        await client.aclose()
 
 
 def _track(stats: ProcStats, running: Running, extra: dict[str, int]) -> None:
@@ -93,7 +87,7 @@ async def fixed_load(
 async def run_stock(
     model: Path, redis_base: str, cfg: dict[str, Any], log_dir: Path, log: Any, extra_pids: dict[str, int]
 ) -> dict[str, Any]:
-    await _flush(redis_base, GATEWAY_DB, RASA_DB)
+    await flush(redis_base, GATEWAY_DB, RASA_DB)
     running = await asyncio.to_thread(start_stock, model, redis_base, log_dir)
     stats = ProcStats()
     _track(stats, running, extra_pids)
@@ -137,7 +131,7 @@ async def run_samvad(
     agent_mode: bool = True,
     profile_gateway: Path | None = None,
 ) -> dict[str, Any]:
-    await _flush(redis_base, GATEWAY_DB, RASA_DB)
+    await flush(redis_base, GATEWAY_DB, RASA_DB)
     telegram = CountingTelegram()
     runner = web.AppRunner(telegram.app(), access_log=None)
     await runner.setup()
@@ -161,8 +155,15 @@ async def run_samvad(
             log(f"B replies per message (calibrated): {expected}")
             result = await saturation("B", side.exchange, stats, cfg, 10_000_000, log)
             before = await _rasa_roundtrip(http, running.urls["gateway"])
+            own_before = await own_time_buckets(http, running.urls["gateway"])
             result["fixed_load"] = fixed = await fixed_load("B", side.exchange, stats, cfg, 19_000_000, log)
             after = await _rasa_roundtrip(http, running.urls["gateway"])
+            own = delta(own_before, await own_time_buckets(http, running.urls["gateway"]))
+            fixed["gateway_own_p50_ms"], fixed["gateway_own_p99_ms"] = quantile(own, 0.5), quantile(own, 0.99)
+            log(
+                f"B gateway's own time at {cfg['rate']:.0f} msgs/s (webhook to last reply, without the waits for "
+                f"Rasa and the Bot API): p50 {fixed['gateway_own_p50_ms']} ms  p99 {fixed['gateway_own_p99_ms']} ms"
+            )
             result["replies_per_message"] = expected
             calls = after[1] - before[1]
             if calls and fixed.get("mean_ms"):
@@ -171,6 +172,11 @@ async def run_samvad(
                 result["rasa_roundtrip_mean_ms"] = round(rasa_mean_ms, 2)
                 result["gateway_overhead_mean_ms"] = round(fixed["mean_ms"] - rasa_mean_ms, 2)
             if agent_mode:
+                gateways = {"gateway": (running.urls["gateway"], GATEWAY_DB)}
+                result["gateway_overhead"] = await measure_overhead(
+                    running, telegram, stats, gateways=gateways, rate=cfg["rate"],
+                    duration_s=min(cfg["duration_s"], 60.0), rounds=1 if cfg["duration_s"] < 60 else 3, log=log,
+                )  # fmt: skip
                 result["agent_mode"] = await _agent_mode(side, gateway_redis, stats, cfg, log)
             await side.close()
     finally:
@@ -325,7 +331,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         if not args.no_extras:
             result["handoff"] = await run_handoff(redis_base, 100 if args.quick else 500, log)
             result["pacing"] = await run_pacing(redis_base, log, args.quick)
-            await _flush(redis_base, HANDOFF_DB)
+            await flush(redis_base, HANDOFF_DB)
     finally:
         own.stop_all()
     if "A" in result:

@@ -66,6 +66,20 @@ def extras(result: dict[str, Any]) -> list[str]:
             f"Rasa round trip {_ms(b['rasa_roundtrip_mean_ms'])}: gateway + Telegram send "
             f"{_ms(b['gateway_overhead_mean_ms'])} (mean)"
         )
+    if b.get("fixed_load", {}).get("gateway_own_p50_ms") is not None:
+        fixed = b["fixed_load"]
+        lines.append(
+            f"- gateway's own time per message at the fixed load (webhook to last reply sent, without the waits "
+            f"for Rasa and the Bot API): **p50 {_ms(fixed['gateway_own_p50_ms'])}**, "
+            f"p99 {_ms(fixed['gateway_own_p99_ms'])}"
+        )
+    overhead = (b.get("gateway_overhead") or {}).get("median", {}).get("gateway")
+    if overhead:
+        lines.append(
+            f"- gateway against the same Rasa straight, at the same time (half the load each): p50 "
+            f"{_ms(overhead['overhead_p50_ms'])} more, mean {_ms(overhead['overhead_mean_ms'])} more; gateway CPU "
+            f"{overhead['cpu_ms_per_msg']:.1f} ms per message"
+        )
     if result.get("handoff"):
         h = result["handoff"]
         lines.append(

@@ -24,22 +24,35 @@ from aiohttp import web
 
 from benchmarks.messages import SCRIPTS, Script
 from bot import keys
+from bot.language import Language, detect
 from bot.models import Mode
 from tests.helpers.telegram_api import FakeTelegram, text_update
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# Update ids are unique per bot: one counter for every side in the process, as the gateways de-duplicate by id.
+_UPDATE_IDS = itertools.count(1)
 
 
 class StockSide:
-    """Side A: Rasa's REST channel, straight."""
+    """Side A: Rasa's REST channel, straight.
 
-    def __init__(self, http: aiohttp.ClientSession, rasa_url: str) -> None:
+    With `gateway_metadata`, each message carries what the gateway would add (channel, and the
+    language it detects on the voter's first message): B's Rasa without the gateway in front.
+    """
+
+    def __init__(self, http: aiohttp.ClientSession, rasa_url: str, *, gateway_metadata: bool = False) -> None:
         self._http = http
         self._url = f"{rasa_url}/webhooks/rest/webhook"
+        self._metadata = gateway_metadata
+        self._languages: dict[str, str] = {}
         self.replies: collections.Counter[int] = collections.Counter()
 
     async def exchange(self, voter: str, script: Script, index: int) -> None:
-        body = {"sender": f"bench-{voter}", "message": script.messages[index]}
+        text = script.messages[index]
+        body: dict[str, Any] = {"sender": f"bench-{voter}", "message": text}
+        if self._metadata:
+            language = self._languages.setdefault(voter, (detect(text) or Language.HI).value)
+            body["metadata"] = {"channel": "telegram", "language": language}
         async with self._http.post(self._url, json=body) as resp:
             if resp.status != 200:
                 raise RuntimeError(f"rasa answered {resp.status}")
@@ -79,12 +92,11 @@ class SamvadSide:
         self._headers = {SECRET_HEADER: secret}
         self.telegram = telegram
         self._redis = aioredis.Redis.from_url(redis_url, decode_responses=True)
-        self._update_ids = itertools.count(1)
         # script name -> replies expected for each of its messages
         self.expected: dict[str, list[int]] = {}
 
     async def post(self, chat_id: int, text: str) -> None:
-        update = text_update(next(self._update_ids), chat_id, text)
+        update = text_update(next(_UPDATE_IDS), chat_id, text)
         async with self._http.post(self._url, json=update, headers=self._headers) as resp:
             if resp.status != 200:
                 raise RuntimeError(f"gateway answered {resp.status}")

@@ -117,38 +117,63 @@ def start_samvad(
             "SANIC_WORKERS": str(rasa_workers),
         }
         rasa = _rasa(stack, "rasa", model, ROOT / "endpoints.yml", env, RASA_TOKEN, schema_cache=rasa_schema_cache)
-        gateway_port = free_port()
-        gateway = f"http://127.0.0.1:{gateway_port}"
-        gateway_env = {
-            "SAMVAD_HOST": "127.0.0.1",
-            "SAMVAD_PORT": str(gateway_port),
-            "SAMVAD_PUBLIC_URL": gateway,
-            "SAMVAD_REDIS_URL": f"{redis_base}/{GATEWAY_DB}",
-            "SAMVAD_RASA_URL": rasa,
-            "SAMVAD_RASA_TOKEN": RASA_TOKEN,
-            "SAMVAD_TELEGRAM_BOT_TOKEN": telegram_token,
-            "SAMVAD_TELEGRAM_API_URL": telegram_api_url,
-            # A webhook URL makes the gateway serve the webhook route instead of long polling.
-            "SAMVAD_WEBHOOK_URL": gateway,
-            "SAMVAD_WEBHOOK_SECRET": WEBHOOK_SECRET,
-            # Telegram's own limits (1 msg/s per chat, 30 msgs/s per bot) would cap the benchmark at the
-            # stand-in's door rather than measure the stack: the pacer and the rate limiter still run, wide open.
-            "SAMVAD_CHAT_INTERVAL_S": "0",
-            "SAMVAD_TELEGRAM_MAX_RATE": "100000",
-            "SAMVAD_AGENT_HOURS": "00:00-00:00",
-            "SAMVAD_LOG_LEVEL": "WARNING",
-        }
-        launcher = "import uvloop; uvloop.install(); " if gateway_uvloop else ""
-        if profile_gateway:  # aiohttp exits cleanly on SIGTERM, so cProfile gets to write its file
-            launcher += "import cProfile; from bot.cli import main; "
-            launcher += f"cProfile.run('main([\"serve\"])', {str(profile_gateway)!r})"
-        else:
-            launcher += "import sys; from bot.cli import main; sys.exit(main(['serve']))"
-        cmd = [sys.executable, "-c", launcher]
-        stack.spawn("gateway", cmd, gateway_env)
-        wait_for_http(f"{gateway}/readyz", "gateway", 60, proc=stack.procs["gateway"])
+        gateway = start_gateway(
+            stack, "gateway", rasa, redis_base, telegram_api_url, telegram_token,
+            uvloop=gateway_uvloop, profile=profile_gateway,
+        )  # fmt: skip
         running.urls = {"gateway": gateway, "rasa": rasa, "actions": actions, "redis": redis_base}
     except BaseException:
         running.stop()
         raise
     return running
+
+
+def start_gateway(
+    stack: Stack,
+    name: str,
+    rasa: str,
+    redis_base: str,
+    telegram_api_url: str,
+    telegram_token: str,
+    *,
+    uvloop: bool = False,
+    profile: Path | None = None,
+    env: dict[str, str] | None = None,
+    source: Path | None = None,
+) -> str:
+    """One gateway process (`python -m bot serve`, Telegram webhook) in front of `rasa`; returns its URL.
+
+    `source` runs the gateway from another checkout (a git worktree of an older commit, say).
+    """
+    gateway_port = free_port()
+    gateway = f"http://127.0.0.1:{gateway_port}"
+    gateway_env = {
+        "SAMVAD_HOST": "127.0.0.1",
+        "SAMVAD_PORT": str(gateway_port),
+        "SAMVAD_PUBLIC_URL": gateway,
+        "SAMVAD_REDIS_URL": f"{redis_base}/{GATEWAY_DB}",
+        "SAMVAD_RASA_URL": rasa,
+        "SAMVAD_RASA_TOKEN": RASA_TOKEN,
+        "SAMVAD_TELEGRAM_BOT_TOKEN": telegram_token,
+        "SAMVAD_TELEGRAM_API_URL": telegram_api_url,
+        # A webhook URL makes the gateway serve the webhook route instead of long polling.
+        "SAMVAD_WEBHOOK_URL": gateway,
+        "SAMVAD_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        # Telegram's own limits (1 msg/s per chat, 30 msgs/s per bot) would cap the benchmark at the
+        # stand-in's door rather than measure the stack: the pacer and the rate limiter still run, wide open.
+        "SAMVAD_CHAT_INTERVAL_S": "0",
+        "SAMVAD_TELEGRAM_MAX_RATE": "100000",
+        "SAMVAD_AGENT_HOURS": "00:00-00:00",
+        "SAMVAD_LOG_LEVEL": "WARNING",
+        **(env or {}),
+    }
+    launcher = "import uvloop; uvloop.install(); " if uvloop else ""
+    if profile:  # aiohttp exits cleanly on SIGTERM, so the profile gets written; CPU time, not wall time
+        launcher += "import cProfile, time; from bot.cli import main; p = cProfile.Profile(time.process_time); "
+        launcher += f"p.runcall(main, ['serve']); p.dump_stats({str(profile)!r})"
+    else:
+        launcher += "import sys; from bot.cli import main; sys.exit(main(['serve']))"
+    cmd = [sys.executable, "-c", launcher]
+    stack.spawn(name, cmd, gateway_env, cwd=source)
+    wait_for_http(f"{gateway}/readyz", name, 60, proc=stack.procs[name])
+    return gateway

@@ -46,12 +46,14 @@ class Stack:
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     rasa_redis_url: str = ""  # where the started Rasa keeps trackers and locks
 
-    def spawn(self, name: str, cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    def spawn(
+        self, name: str, cmd: list[str], env: dict[str, str] | None = None, *, cwd: Path | None = None
+    ) -> subprocess.Popen[bytes]:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the child's life
         proc = subprocess.Popen(
             cmd,
-            cwd=ROOT,
+            cwd=cwd or ROOT,
             env={**os.environ, **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,

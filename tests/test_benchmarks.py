@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks import gateway_overhead
 from benchmarks.e2e import main_async, parse_args, summary_line
 from benchmarks.handoff_latency import run
 from bot.settings import ROOT
@@ -50,8 +51,38 @@ async def test_e2e_benchmark_runs_both_sides_at_a_tiny_size(tmp_path: Path) -> N
     # Every message of the mix got at least one reply through the gateway to the Bot API stand-in.
     assert all(count >= 1 for counts in result["B"]["replies_per_message"].values() for count in counts)
     assert result["B"]["agent_mode"]["ceiling"]["count"] > 0
+    overhead = result["B"]["gateway_overhead"]["runs"][0]
+    assert overhead["paths"]["direct"]["count"] > 0 and overhead["paths"]["gateway"]["count"] > 0
+    assert overhead["overhead"]["gateway"]["own_p50_ms"] is not None  # the gateway's own-time histogram moved
+    assert result["B"]["fixed_load"]["gateway_own_p50_ms"] is not None
     assert result["handoff"]["messages"] == 100
     assert re.fullmatch(
         r"throughput ratio B/A: \d+\.\d\d  p99 ratio B/A: \d+\.\d\d  f1 A: (n/a|\d\.\d{3})  f1 B: (n/a|\d\.\d{3})",
         summary_line(result),
     )
+
+
+def test_histogram_quantile_interpolates_within_the_bucket() -> None:
+    buckets = {0.001: 0.0, 0.002: 10.0, 0.004: 20.0, float("inf"): 20.0}
+    assert gateway_overhead.quantile(buckets, 0.5) == 2.0
+    assert gateway_overhead.quantile(buckets, 0.25) == 1.5
+    assert gateway_overhead.quantile(buckets, 0.75) == 3.0
+    assert gateway_overhead.quantile({0.001: 0.0, float("inf"): 0.0}, 0.5) is None
+
+
+@pytest.mark.rasa
+@pytest.mark.slow
+async def test_gateway_overhead_benchmark_runs_before_and_after_side_by_side() -> None:
+    """Direct to Rasa, the gateway, the gateway on PTB's httpx client and the gateway of HEAD, all at once."""
+    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        pytest.fail("no trained model in models/: run `make train` (make test does it)")
+    args = gateway_overhead.parse_args(
+        ["--rate", "8", "--duration-s", "3", "--rounds", "1", "--compare-httpx", "--baseline", "HEAD",
+         "--model", str(models[-1]), "--redis-url", f"redis://{REDIS_HOST}:{REDIS_PORT}"]
+    )  # fmt: skip
+    result = await gateway_overhead.main_async(args)
+    paths = result["runs"][0]["paths"]
+    assert set(paths) == {"direct", "gateway", "gateway-httpx", "gateway-HEAD"}
+    assert all(path["count"] > 0 and path["errors"] == 0 for path in paths.values()), paths
+    assert set(result["median"]) == {"gateway", "gateway-httpx", "gateway-HEAD"}
