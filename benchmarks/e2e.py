@@ -176,6 +176,7 @@ async def run_samvad(
                 result["gateway_overhead"] = await measure_overhead(
                     running, telegram, stats, gateways=gateways, rate=cfg["rate"],
                     duration_s=min(cfg["duration_s"], 60.0), rounds=1 if cfg["duration_s"] < 60 else 3, log=log,
+                    sequential=30 if cfg["duration_s"] < 60 else 300,
                 )  # fmt: skip
                 result["agent_mode"] = await _agent_mode(side, gateway_redis, stats, cfg, log)
             await side.close()

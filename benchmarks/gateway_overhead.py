@@ -12,11 +12,16 @@ is split between paths that run at the same time, so the machine's noise hits th
   python-telegram-bot's sends).
 - with `--compare-httpx`, `gateway-httpx`: a second gateway process, identical except that
   python-telegram-bot sends through its own httpx client (`SAMVAD_TELEGRAM_HTTP_CLIENT=httpx`).
+- with `--compare-uvloop`, `gateway-uvloop`: the same gateway on uvloop's event loop.
 - with `--baseline REF`, `gateway-REF`: the gateway of an older commit (checked out as a git
   worktree under results/bench/baseline/), run with the same interpreter: before and after, in one run.
 
-The overhead of a gateway is its p50 minus the direct path's p50 (and the same for means).
-Its CPU per message comes from /proc. Nothing here is asserted; it prints figures.
+Under load, the overhead of a gateway is its p50 minus the direct path's p50 (and the same for
+means); Rasa's own spread makes that difference noisy. So each gateway then also runs messages one
+at a time, paired with the same message straight to Rasa (`paired`): the median of the pairs'
+differences. Both report the gateway's own-time histogram (`samvad_gateway_own_seconds`: webhook
+to last reply, minus the waits for Rasa and the Bot API). CPU per message comes from /proc.
+Nothing here is asserted; it prints figures.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import json
 import re
 import statistics
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +41,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from benchmarks import training
-from benchmarks.load import VoterPool, open_loop
+from benchmarks.load import Exchange, VoterPool, open_loop
 from benchmarks.procstats import ProcStats
 from benchmarks.sides import CountingTelegram, SamvadSide, StockSide
 from benchmarks.stacks import GATEWAY_DB, RASA_DB, WEBHOOK_SECRET, Running, start_gateway, start_redis, start_samvad
@@ -44,6 +50,7 @@ from bot.settings import ROOT
 
 HTTPX_GATEWAY_DB = 13  # each extra gateway keeps its state apart from the others'
 BASELINE_GATEWAY_DB = 14
+UVLOOP_GATEWAY_DB = 15
 
 
 async def measure(
@@ -56,8 +63,12 @@ async def measure(
     duration_s: float,
     rounds: int,
     log: Any,
+    sequential: int = 200,
 ) -> dict[str, Any]:
-    """`rounds` runs; in each, `direct` and every gateway share `rate` msgs/s for `duration_s`."""
+    """`rounds` runs; in each, `direct` and every gateway share `rate` msgs/s for `duration_s`.
+
+    Then, for each gateway, `sequential` pairs of messages one at a time (see `paired`).
+    """
     redis_base = running.urls["redis"]
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
         direct = StockSide(http, running.urls["rasa"], gateway_metadata=True)
@@ -86,9 +97,52 @@ async def measure(
                 run["overhead"][name]["own_p99_ms"] = quantile(own, 0.99)
             runs.append(run)
             log(_line(round_, run))
+        before = {name: await own_time_buckets(http, url) for name, (url, _) in gateways.items()}
+        one_at_a_time = await paired(direct.exchange, {name: side.exchange for name, side in sides.items()}, sequential)
+        for name, (url, _) in gateways.items():
+            own = delta(before[name], await own_time_buckets(http, url))
+            pairs = one_at_a_time[name]
+            pairs.update(own_p50_ms=quantile(own, 0.5), own_p99_ms=quantile(own, 0.99))
+            log(f"{name}, one message at a time, {pairs['pairs']} pairs: the gateway path takes "
+                f"{pairs['overhead_p50_ms']} ms more than the direct one (median of the pairs' differences); "
+                f"own time p50 {pairs['own_p50_ms']} ms  p99 {pairs['own_p99_ms']} ms")  # fmt: skip
         for side in sides.values():
             await side.close()
-    return {"rate": rate, "duration_s": duration_s, "runs": runs, "median": _medians(runs)}
+    return {
+        "rate": rate, "duration_s": duration_s, "runs": runs, "median": _medians(runs), "one_at_a_time": one_at_a_time,
+    }  # fmt: skip
+
+
+async def paired(direct: Exchange, gateways: dict[str, Exchange], steps: int) -> dict[str, dict[str, Any]]:
+    """One message at a time: each step of a script straight to Rasa and through every gateway, back to back.
+
+    Each gateway's figure is the median, over `steps` steps, of its time minus the direct path's time
+    for the same step of the same script, sent right before or after it (the order rotates), so
+    Rasa's own time and the machine's mood mostly cancel out of the difference.
+    """
+    paths = {"direct": direct, **gateways}
+    pools = {name: VoterPool(80_000_000 + 1_000_000 * n) for n, name in enumerate(paths)}
+    took: dict[str, list[float]] = {name: [] for name in paths}
+    while len(took["direct"]) < steps:
+        voters = {name: pool.new() for name, pool in pools.items()}
+        for index in range(len(voters["direct"].script.messages)):
+            names = list(paths)
+            shift = len(took["direct"]) % len(names)
+            for name in names[shift:] + names[:shift]:
+                started = time.perf_counter()
+                await paths[name](voters[name].id, voters[name].script, index)
+                took[name].append((time.perf_counter() - started) * 1000)
+    result = {}
+    for name in gateways:
+        differences = [mine - direct_ms for mine, direct_ms in zip(took[name], took["direct"], strict=True)]
+        result[name] = {
+            "pairs": len(differences),
+            "overhead_p50_ms": round(statistics.median(differences), 2),
+            "overhead_mean_ms": round(statistics.fmean(differences), 2),
+            "direct_p50_ms": round(statistics.median(took["direct"]), 2),
+            "p50_ms": round(statistics.median(took[name]), 2),
+        }
+    return result
 
 
 OWN_TIME = "samvad_gateway_own_seconds"
@@ -182,7 +236,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     own = Stack(log_dir=log_dir)
     try:
         redis_base = args.redis_url.rstrip("/") if args.redis_url else start_redis(own)
-        await flush(redis_base, GATEWAY_DB, RASA_DB, HTTPX_GATEWAY_DB, BASELINE_GATEWAY_DB)
+        await flush(redis_base, GATEWAY_DB, RASA_DB, HTTPX_GATEWAY_DB, BASELINE_GATEWAY_DB, UVLOOP_GATEWAY_DB)
         running = await asyncio.to_thread(
             start_samvad, model, redis_base, log_dir, api_url, telegram.token, rasa_workers=2, rasa_schema_cache=True,
             profile_gateway=args.profile_gateway,
@@ -199,6 +253,13 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                     telegram.token, env=env,
                 )  # fmt: skip
                 gateways["gateway-httpx"] = (url, HTTPX_GATEWAY_DB)
+            if args.compare_uvloop:
+                env = {"SAMVAD_REDIS_URL": f"{redis_base}/{UVLOOP_GATEWAY_DB}"}
+                url = await asyncio.to_thread(
+                    start_gateway, running.stack, "gateway-uvloop", running.urls["rasa"], redis_base, api_url,
+                    telegram.token, env=env, uvloop=True,
+                )  # fmt: skip
+                gateways["gateway-uvloop"] = (url, UVLOOP_GATEWAY_DB)
             if args.baseline:
                 source = await asyncio.to_thread(_worktree, args.baseline)
                 env = {"SAMVAD_REDIS_URL": f"{redis_base}/{BASELINE_GATEWAY_DB}"}
@@ -213,7 +274,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 stats.track(name, pid)
             result = await measure(
                 running, telegram, stats, gateways=gateways, rate=args.rate, duration_s=args.duration_s,
-                rounds=args.rounds, log=print,
+                rounds=args.rounds, log=print, sequential=args.pairs,
             )  # fmt: skip
         finally:
             await asyncio.to_thread(running.stop)
@@ -247,10 +308,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=15.0, help="msgs/s offered, shared by every path")
     parser.add_argument("--duration-s", dest="duration_s", type=float, default=60.0, help="seconds per round")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--pairs", type=int, default=300, help="messages one at a time, each path (see paired)")
     parser.add_argument("--compare-httpx", action="store_true", help="a second gateway on PTB's httpx client")
+    parser.add_argument("--compare-uvloop", action="store_true", help="a second gateway on uvloop")
     parser.add_argument("--baseline", metavar="REF", help="also run the gateway of this git commit (before/after)")
     parser.add_argument("--model", type=Path, help="the Rasa model (default: the benchmark's cached one)")
-    parser.add_argument("--redis-url", help="redis://host:port to use (DBs 10, 11, 13, 14 are flushed)")
+    parser.add_argument("--redis-url", help="redis://host:port to use (DBs 10, 11, 13-15 are flushed)")
     parser.add_argument("--profile-gateway", type=Path, help="write a cProfile of the (aiohttp) gateway here")
     parser.add_argument("--out", type=Path, help="write the raw figures here as JSON")
     return parser.parse_args(argv)
@@ -264,6 +327,11 @@ def main(argv: list[str] | None = None) -> None:
             f"{name}: overhead p50 {figures['overhead_p50_ms']} ms, mean {figures['overhead_mean_ms']} ms, "
             f"CPU {figures['cpu_ms_per_msg']} ms/msg, own time p50 {figures['own_p50_ms']} ms "
             f"p99 {figures['own_p99_ms']} ms (median of {args.rounds} rounds)"
+        )
+    for name, pairs in result["one_at_a_time"].items():
+        print(
+            f"{name}, one at a time: {pairs['overhead_p50_ms']} ms more than straight to Rasa (median of "
+            f"{pairs['pairs']} pairs), own time p50 {pairs['own_p50_ms']} ms p99 {pairs['own_p99_ms']} ms"
         )
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -78,7 +78,7 @@ async def test_gateway_overhead_benchmark_runs_before_and_after_side_by_side() -
     if not models:
         pytest.fail("no trained model in models/: run `make train` (make test does it)")
     args = gateway_overhead.parse_args(
-        ["--rate", "8", "--duration-s", "3", "--rounds", "1", "--compare-httpx", "--baseline", "HEAD",
+        ["--rate", "8", "--duration-s", "3", "--rounds", "1", "--pairs", "10", "--compare-httpx", "--baseline", "HEAD",
          "--model", str(models[-1]), "--redis-url", f"redis://{REDIS_HOST}:{REDIS_PORT}"]
     )  # fmt: skip
     result = await gateway_overhead.main_async(args)
@@ -86,3 +86,6 @@ async def test_gateway_overhead_benchmark_runs_before_and_after_side_by_side() -
     assert set(paths) == {"direct", "gateway", "gateway-httpx", "gateway-HEAD"}
     assert all(path["count"] > 0 and path["errors"] == 0 for path in paths.values()), paths
     assert set(result["median"]) == {"gateway", "gateway-httpx", "gateway-HEAD"}
+    assert {name: pairs["pairs"] for name, pairs in result["one_at_a_time"].items()} == dict.fromkeys(
+        ("gateway", "gateway-httpx", "gateway-HEAD"), 10
+    )
