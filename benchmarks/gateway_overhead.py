@@ -126,6 +126,8 @@ async def paired(direct: Exchange, gateways: dict[str, Exchange], steps: int) ->
     while len(took["direct"]) < steps:
         voters = {name: pool.new() for name, pool in pools.items()}
         for index in range(len(voters["direct"].script.messages)):
+            if len(took["direct"]) == steps:
+                break
             names = list(paths)
             shift = len(took["direct"]) % len(names)
             for name in names[shift:] + names[:shift]:
