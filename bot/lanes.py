@@ -43,14 +43,22 @@ if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) end
 return redis.call('llen', KEYS[2])
 """
 
-# Mark the delivery as seen and store the message in one step.
-_PUSH_ONCE = """
-if redis.call('set', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
-  redis.call('rpush', KEYS[2], ARGV[2])
-  return 1
-end
-return 0
+# Store a message; if the inbox was empty and the lane free, take the lease too, so the message is
+# processed at once without another round trip. Returns 2 then, 1 if only stored.
+# KEYS: inbox, lease. ARGV: the message, this process's token, lease ms.
+_PUSH = """
+local n = redis.call('rpush', KEYS[1], ARGV[1])
+if n == 1 and redis.call('set', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return 2 end
+return 1
 """
+# The same, only if the delivery was never seen (KEYS[1], kept ARGV[1] s), marked in the same step: 0 if seen.
+_PUSH_ONCE = """
+if not redis.call('set', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+local n = redis.call('rpush', KEYS[2], ARGV[2])
+if n == 1 and redis.call('set', KEYS[3], ARGV[3], 'NX', 'PX', ARGV[4]) then return 2 end
+return 1
+"""
+LEASED = 2
 
 Processor = Callable[[str, str], Awaitable[None]]
 
@@ -61,19 +69,30 @@ class Lanes:
         self._process = process
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()  # kicked while their worker was busy
+        self._leased: dict[str, str] = {}  # lease taken when the message was stored: start with it
         self._token = secrets.token_hex(8)
         self._take = redis.register_script(_TAKE)
         self._next = redis.register_script(_NEXT)
         self._release = redis.register_script(_RELEASE)
+        self._push = redis.register_script(_PUSH)
         self._push_once = redis.register_script(_PUSH_ONCE)
         self._once_ttl_s = once_ttl_s
 
-    async def push(self, conversation_id: str, raw: str, *, once_key: str | None = None) -> bool:
-        """Append to the inbox; with `once_key`, only if that key was never set (checked atomically)."""
+    async def submit(self, conversation_id: str, raw: str, *, once_key: str | None = None) -> bool:
+        """Store a message in the conversation's inbox and make sure it gets processed, in order.
+
+        With `once_key`, only if that key was never set (checked atomically); returns False then.
+        """
+        lane = [keys.inbox(conversation_id), keys.lane_lock(conversation_id)]
         if once_key is None:
-            await self.redis.rpush(keys.inbox(conversation_id), raw)
-            return True
-        return bool(await self._push_once(keys=[once_key, keys.inbox(conversation_id)], args=[self._once_ttl_s, raw]))
+            stored = await self._push(keys=lane, args=[raw, self._token, LEASE_MS])
+        else:
+            stored = await self._push_once(keys=[once_key, *lane], args=[self._once_ttl_s, raw, self._token, LEASE_MS])
+        if stored == LEASED:
+            self._leased[conversation_id] = raw  # ours to process: first in the inbox, lease held
+        if stored:
+            self.kick(conversation_id)
+        return bool(stored)
 
     def kick(self, conversation_id: str) -> None:
         """Make sure a worker in this process is draining the conversation, unless one already is."""
@@ -87,14 +106,18 @@ class Lanes:
     def _forget(self, conversation_id: str, task: asyncio.Task[None]) -> None:
         if self._workers.get(conversation_id) is task:  # not a newer worker of the same conversation
             del self._workers[conversation_id]
-            self._again.discard(conversation_id)
+            pending = conversation_id in self._again or conversation_id in self._leased
+            if pending and not task.cancelled():
+                self.kick(conversation_id)  # work that came in as this worker failed
 
     async def _drain(self, conversation_id: str) -> None:
         lane = [keys.lane_lock(conversation_id), keys.inbox(conversation_id)]
         waiting = 1
-        while waiting or conversation_id in self._again:
+        while waiting or conversation_id in self._again or conversation_id in self._leased:
             self._again.discard(conversation_id)
-            raw = await self._take(keys=lane, args=[self._token, LEASE_MS])
+            raw = self._leased.pop(conversation_id, None)
+            if raw is None:
+                raw = await self._take(keys=lane, args=[self._token, LEASE_MS])
             if raw is None:
                 waiting = 0  # nothing waiting, or another process holds the lane and drains it
                 continue

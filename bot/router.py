@@ -100,10 +100,7 @@ class Router:
         With `once_key`, a message whose key was already seen is dropped (a redelivery);
         returns False then.
         """
-        stored = await self.lanes.push(message.conversation_id, message.model_dump_json(), once_key=once_key)
-        if stored:
-            self.lanes.kick(message.conversation_id)
-        return stored
+        return await self.lanes.submit(message.conversation_id, message.model_dump_json(), once_key=once_key)
 
     async def _process(self, conversation_id: str, raw: str) -> None:
         message = InboundMessage.model_validate_json(raw)
@@ -374,8 +371,7 @@ class Router:
             profile = await self.store.get(conversation_id)
             if profile is not None and profile.mode is not Mode.BOT:
                 continue  # people took the conversation during the outage; the transcript has the message
-            await self.lanes.push(conversation_id, raw)
-            self.lanes.kick(conversation_id)
+            await self.lanes.submit(conversation_id, raw)
             moved += 1
         if moved:
             log.info("replayed held messages", count=moved)

@@ -24,8 +24,7 @@ async def test_a_message_pushed_as_the_worker_stops_is_answered_without_waiting_
     for n in range(300):
         # Land the next message anywhere in the worker's last steps (its round trips take ~0.1-1 ms).
         await asyncio.sleep(pauses.uniform(0, 0.002))
-        await lanes.push("tg:5550501", f"message {n}")
-        lanes.kick("tg:5550501")
+        await lanes.submit("tg:5550501", f"message {n}")
         assert await asyncio.wait_for(answered.get(), 5) == f"message {n}"
     await lanes.wait_idle()
     assert not await redis.exists(keys.inbox("tg:5550501"), keys.lane_lock("tg:5550501"))
@@ -45,7 +44,6 @@ async def test_messages_of_one_conversation_are_processed_one_at_a_time_in_order
 
     lanes = Lanes(redis, process)
     for n in range(50):
-        await lanes.push("tg:5550502", str(n))
-        lanes.kick("tg:5550502")
+        await lanes.submit("tg:5550502", str(n))
     await lanes.wait_idle()
     assert seen == [str(n) for n in range(50)]
