@@ -80,6 +80,13 @@ def extras(result: dict[str, Any]) -> list[str]:
             f"{_ms(overhead['overhead_p50_ms'])} more, mean {_ms(overhead['overhead_mean_ms'])} more; gateway CPU "
             f"{overhead['cpu_ms_per_msg']:.1f} ms per message"
         )
+    pairs = (b.get("gateway_overhead") or {}).get("one_at_a_time", {}).get("gateway")
+    if pairs:
+        lines.append(
+            f"- gateway, one message at a time, each paired with the same message straight to Rasa: "
+            f"**{_ms(pairs['overhead_p50_ms'])} more** (median of {pairs['pairs']} pairs); own time p50 "
+            f"{_ms(pairs['own_p50_ms'])}, p99 {_ms(pairs['own_p99_ms'])}"
+        )
     if result.get("handoff"):
         h = result["handoff"]
         lines.append(
