@@ -64,7 +64,7 @@ class VoterStore:
 
     async def arrive(self, message: InboundMessage, text: str) -> VoterProfile:
         """A voter message came in: their profile (created on first contact), with `text` in the transcript."""
-        args = [message.channel.value, message.chat_id, str(message.received_at), Mode.BOT.value]
+        args: list[str | int] = [message.channel.value, message.chat_id, str(message.received_at), Mode.BOT.value]
         args += [self._transcript_max_turns, self._transcript_ttl_s, turn_json("voter", text)]
         keys_ = [keys.voter(message.conversation_id), keys.transcript(message.conversation_id)]
         flat = await self._arrive(keys=keys_, args=args)
@@ -101,7 +101,7 @@ class VoterStore:
     async def add_turns(self, conversation_id: str, turns: list[str]) -> None:
         """Append turns made by `turn_json`, in order, in one round trip."""
         if turns:
-            args = [self._transcript_max_turns, self._transcript_ttl_s, *turns]
+            args: list[str | int] = [self._transcript_max_turns, self._transcript_ttl_s, *turns]
             await self._append(keys=[keys.transcript(conversation_id)], args=args)
 
     async def set_resume_pending(self, conversation_id: str, pending: bool) -> None:
