@@ -1,6 +1,6 @@
 """What the gateway adds to a voter's wait: the same messages through the gateway and straight to Rasa, at once.
 
-    .venv/bin/python -m benchmarks.gateway_overhead [--duration-s 120] [--rate 15] [--compare-httpx]
+    .venv/bin/python -m benchmarks.gateway_overhead [--baseline REF] [--compare-httpx] [--rate 15] [--duration-s 60]
 
 One Samvad stack (Rasa with the project's model and layout, action server, Redis). The offered load
 is split between paths that run at the same time, so the machine's noise hits them alike:
@@ -245,32 +245,21 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         )  # fmt: skip
         try:
             gateways = {"gateway": (running.urls["gateway"], GATEWAY_DB)}
+            variants: list[tuple[str, int, dict[str, Any]]] = []
             if args.compare_httpx:
-                env = {
-                    "SAMVAD_TELEGRAM_HTTP_CLIENT": "httpx",
-                    "SAMVAD_REDIS_URL": f"{redis_base}/{HTTPX_GATEWAY_DB}",
-                }
-                url = await asyncio.to_thread(
-                    start_gateway, running.stack, "gateway-httpx", running.urls["rasa"], redis_base, api_url,
-                    telegram.token, env=env,
-                )  # fmt: skip
-                gateways["gateway-httpx"] = (url, HTTPX_GATEWAY_DB)
+                variants.append(("gateway-httpx", HTTPX_GATEWAY_DB, {"env": {"SAMVAD_TELEGRAM_HTTP_CLIENT": "httpx"}}))
             if args.compare_uvloop:
-                env = {"SAMVAD_REDIS_URL": f"{redis_base}/{UVLOOP_GATEWAY_DB}"}
-                url = await asyncio.to_thread(
-                    start_gateway, running.stack, "gateway-uvloop", running.urls["rasa"], redis_base, api_url,
-                    telegram.token, env=env, uvloop=True,
-                )  # fmt: skip
-                gateways["gateway-uvloop"] = (url, UVLOOP_GATEWAY_DB)
+                variants.append(("gateway-uvloop", UVLOOP_GATEWAY_DB, {"uvloop": True}))
             if args.baseline:
                 source = await asyncio.to_thread(_worktree, args.baseline)
-                env = {"SAMVAD_REDIS_URL": f"{redis_base}/{BASELINE_GATEWAY_DB}"}
-                name = f"gateway-{args.baseline}"
+                variants.append((f"gateway-{args.baseline}", BASELINE_GATEWAY_DB, {"source": source}))
+            for name, db, options in variants:
+                env = {**options.pop("env", {}), "SAMVAD_REDIS_URL": f"{redis_base}/{db}"}
                 url = await asyncio.to_thread(
-                    start_gateway, running.stack, name, running.urls["rasa"], redis_base, api_url,
-                    telegram.token, env=env, source=source,
+                    start_gateway, running.stack, name, running.urls["rasa"], redis_base, api_url, telegram.token,
+                    env=env, **options,
                 )  # fmt: skip
-                gateways[name] = (url, BASELINE_GATEWAY_DB)
+                gateways[name] = (url, db)
             stats = ProcStats()
             for name, pid in running.pids().items():
                 stats.track(name, pid)
