@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
 from benchmarks import training
 from benchmarks.gateway_overhead import delta, flush, own_time_buckets, quantile
@@ -31,9 +30,9 @@ from benchmarks.gateway_overhead import measure as measure_overhead
 from benchmarks.load import VoterPool, closed_loop, open_loop
 from benchmarks.messages import SCRIPTS
 from benchmarks.procstats import ProcStats
-from benchmarks.sides import AgentModeSide, CountingTelegram, SamvadSide, StockSide
+from benchmarks.sides import AgentModeSide, CountingTelegram, SamvadSide, StockSide, serve_bot_api
 from benchmarks.stacks import GATEWAY_DB, RASA_DB, WEBHOOK_SECRET, Running, start_redis, start_samvad, start_stock
-from bot.devstack import Stack, free_port
+from bot.devstack import Stack
 from bot.settings import ROOT
 
 RESULTS = ROOT / "results" / "bench.json"
@@ -133,11 +132,7 @@ async def run_samvad(
 ) -> dict[str, Any]:
     await flush(redis_base, GATEWAY_DB, RASA_DB)
     telegram = CountingTelegram()
-    runner = web.AppRunner(telegram.app(), access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    api_url = f"http://127.0.0.1:{port}"
+    runner, api_url = await serve_bot_api(telegram)
     # In a thread: the Bot API stand-in runs on this loop, and the gateway talks to it while starting.
     running = await asyncio.to_thread(
         start_samvad,

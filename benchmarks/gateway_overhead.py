@@ -38,14 +38,13 @@ from typing import Any
 
 import aiohttp
 import redis.asyncio as aioredis
-from aiohttp import web
 
 from benchmarks import training
 from benchmarks.load import Exchange, VoterPool, open_loop
 from benchmarks.procstats import ProcStats
-from benchmarks.sides import CountingTelegram, SamvadSide, StockSide
+from benchmarks.sides import CountingTelegram, SamvadSide, StockSide, serve_bot_api
 from benchmarks.stacks import GATEWAY_DB, RASA_DB, WEBHOOK_SECRET, Running, start_gateway, start_redis, start_samvad
-from bot.devstack import Stack, free_port
+from bot.devstack import Stack
 from bot.settings import ROOT
 
 HTTPX_GATEWAY_DB = 13  # each extra gateway keeps its state apart from the others'
@@ -230,11 +229,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     log_dir = ROOT / "results" / "bench" / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     telegram = CountingTelegram()
-    runner = web.AppRunner(telegram.app(), access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    api_url = f"http://127.0.0.1:{port}"
+    runner, api_url = await serve_bot_api(telegram)
     own = Stack(log_dir=log_dir)
     try:
         redis_base = args.redis_url.rstrip("/") if args.redis_url else start_redis(own)

@@ -24,6 +24,7 @@ from aiohttp import web
 
 from benchmarks.messages import SCRIPTS, Script
 from bot import keys
+from bot.devstack import free_port
 from bot.language import Language, detect
 from bot.models import Mode
 from tests.helpers.telegram_api import FakeTelegram, text_update
@@ -79,6 +80,15 @@ class CountingTelegram(FakeTelegram):
         if waiter is not None and self.counts[chat] >= waiter[0] and not waiter[1].done():
             waiter[1].set_result(None)
         return response
+
+
+async def serve_bot_api(telegram: CountingTelegram) -> tuple[web.AppRunner, str]:
+    """Start the Bot API stand-in on this loop, on a free port; returns its runner and URL."""
+    runner = web.AppRunner(telegram.app(), access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, f"http://127.0.0.1:{port}"
 
 
 class SamvadSide:
