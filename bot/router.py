@@ -200,8 +200,7 @@ class Router:
 
     async def erase(self, conversation_id: str) -> None:
         """ "Delete my data": the gateway's keys and the assistant's record of the conversation."""
-        pending = _PENDING_TURNS.get()
-        if pending is not None and pending.conversation_id == conversation_id:
+        if pending := _pending_turns(conversation_id):
             pending.take()  # the replies so far must not bring the transcript back
         await self.store.erase(conversation_id)
         try:
@@ -245,8 +244,7 @@ class Router:
             )
 
     async def _write_pending_turns(self, conversation_id: str) -> None:
-        pending = _PENDING_TURNS.get()
-        if pending is not None and pending.conversation_id == conversation_id:
+        if pending := _pending_turns(conversation_id):
             await self.store.add_turns(conversation_id, pending.take())
 
     def _offer(self, language: Language) -> list[Button]:
@@ -350,8 +348,7 @@ class Router:
         )
         await self.senders[profile.channel].send(outbound)
         turn = turn_json(who, text, **extra)
-        pending = _PENDING_TURNS.get()
-        if pending is not None and pending.conversation_id == profile.conversation_id:
+        if pending := _pending_turns(profile.conversation_id):
             pending.turns.append(turn)
         else:
             await self.store.add_turns(profile.conversation_id, [turn])
@@ -422,6 +419,12 @@ class _PendingTurns:
 
 
 _PENDING_TURNS: ContextVar[_PendingTurns | None] = ContextVar("samvad_pending_turns", default=None)
+
+
+def _pending_turns(conversation_id: str) -> _PendingTurns | None:
+    """The unwritten turns of `conversation_id`, if one of its messages is being handled here."""
+    pending = _PENDING_TURNS.get()
+    return pending if pending is not None and pending.conversation_id == conversation_id else None
 
 
 def is_stop_word(text: str) -> bool:

@@ -94,10 +94,6 @@ class VoterStore:
             pipe.srem(keys.VOLUNTEERS, conversation_id)
             await pipe.execute()
 
-    async def add_turn(self, conversation_id: str, who: str, text: str, **extra: Any) -> None:
-        """Append one turn (voter, bot or agent) to the conversation's transcript."""
-        await self.add_turns(conversation_id, [turn_json(who, text, **extra)])
-
     async def add_turns(self, conversation_id: str, turns: list[str]) -> None:
         """Append turns made by `turn_json`, in order, in one round trip."""
         if turns:
