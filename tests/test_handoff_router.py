@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
 from bot import keys
 from bot.app import ROUTER
 from bot.handoff import HandoffReason, HandoffSignal
-from bot.handoff.hours import AgentHours
+from bot.handoff.hours import DAYS, IST, AgentHours
 from bot.language import Language
 from bot.models import Channel, InboundMessage
 from tests.helpers.telegram_api import callback_update, text_update
@@ -36,7 +37,10 @@ async def test_waiting_voter_hears_place_and_wait(make_gateway, redis) -> None:
 
 async def test_outside_agent_hours_the_voter_is_offered_a_call_back_and_nothing_is_queued(make_gateway, redis) -> None:
     gw = await make_gateway(rasa_url="http://127.0.0.1:9", rasa_timeout_s=1.0)
-    gw.app[ROUTER].hours = AgentHours("09:00-09:01", "mon")  # as good as always closed
+    # Closed now: one minute on a day that is neither today nor yesterday in India (a fixed day
+    # failed on Mondays at 09:00 IST).
+    closed_day = DAYS[(datetime.now(IST).weekday() + 3) % 7]
+    gw.app[ROUTER].hours = AgentHours("09:00-09:01", closed_day)
     router, profile = await queued_voter(gw, 5552003, "en")
     sent = gw.telegram.sent[-1]
     assert "09:00-09:01" in sent.text
