@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 import structlog
 from redis.asyncio import Redis
@@ -44,52 +45,77 @@ return redis.call('llen', KEYS[2])
 """
 
 # Store a message; if the inbox was empty and the lane free, take the lease too, so the message is
-# processed at once without another round trip. Returns 2 then, 1 if only stored.
-# KEYS: inbox, lease. ARGV: the message, this process's token, lease ms.
-_PUSH = """
-local n = redis.call('rpush', KEYS[1], ARGV[1])
-if n == 1 and redis.call('set', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return 2 end
-return 1
+# processed at once without another round trip. Returns {2, hooked} then, {1, hooked} if only stored.
+# With ARGV[4] == '1', only if the delivery KEYS[3] was never seen (kept ARGV[5] s), marked in the same
+# step: {0} if seen. The caller's `on_store` Lua function (see Lanes) gets the keys and arguments after
+# these; `hooked` is what it returned.
+# KEYS: inbox, lease, [delivery], hook's keys. ARGV: message, token, lease ms, once, once ttl, hook's args.
+_SUBMIT = """
+local once = ARGV[4] == '1'
+if once and not redis.call('set', KEYS[3], '1', 'NX', 'EX', ARGV[5]) then return {0} end
+local status = 1
+if redis.call('rpush', KEYS[1], ARGV[1]) == 1 and redis.call('set', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then
+  status = 2
+end
+local first_key = once and 4 or 3
+if #KEYS < first_key then return {status} end
+return {status, on_store(status == 2, {unpack(KEYS, first_key)}, {unpack(ARGV, 6)})}
 """
-# The same, only if the delivery was never seen (KEYS[1], kept ARGV[1] s), marked in the same step: 0 if seen.
-_PUSH_ONCE = """
-if not redis.call('set', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
-local n = redis.call('rpush', KEYS[2], ARGV[2])
-if n == 1 and redis.call('set', KEYS[3], ARGV[3], 'NX', 'PX', ARGV[4]) then return 2 end
-return 1
-"""
+_NO_HOOK = "local function on_store(leased, keys, args) return false end\n"
 LEASED = 2
 
-Processor = Callable[[str, str], Awaitable[None]]
+# (conversation id, the message, what `on_store` returned if this process took the lease as it stored it)
+Processor = Callable[[str, str, Any], Awaitable[None]]
 
 
 class Lanes:
-    def __init__(self, redis: Redis, process: Processor, *, once_ttl_s: int = 48 * 3600) -> None:
+    """The conversations' inboxes and the workers that drain them.
+
+    `on_store` is Lua source defining `local function on_store(leased, keys, args)`: it runs in the
+    same step that stores a new message (given the keys and arguments passed to `submit`), and what
+    it returns reaches the processor with that message when this process took the lease right then.
+    The router uses it to record the voter's arrival and read their profile without a round trip.
+    """
+
+    def __init__(
+        self, redis: Redis, process: Processor, *, once_ttl_s: int = 48 * 3600, on_store: str = _NO_HOOK
+    ) -> None:
         self.redis = redis
         self._process = process
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()  # kicked while their worker was busy
-        self._leased: dict[str, str] = {}  # lease taken when the message was stored: start with it
+        # Lease taken when the message was stored: start with it (and what on_store returned).
+        self._leased: dict[str, tuple[str, Any]] = {}
         self._token = secrets.token_hex(8)
         self._take = redis.register_script(_TAKE)
         self._next = redis.register_script(_NEXT)
         self._release = redis.register_script(_RELEASE)
-        self._push = redis.register_script(_PUSH)
-        self._push_once = redis.register_script(_PUSH_ONCE)
+        self._submit = redis.register_script(on_store + _SUBMIT)
         self._once_ttl_s = once_ttl_s
 
-    async def submit(self, conversation_id: str, raw: str, *, once_key: str | None = None) -> bool:
+    async def submit(
+        self,
+        conversation_id: str,
+        raw: str,
+        *,
+        once_key: str | None = None,
+        hook_keys: Sequence[str] = (),
+        hook_args: Sequence[str | int] = (),
+    ) -> bool:
         """Store a message in the conversation's inbox and make sure it gets processed, in order.
 
         With `once_key`, only if that key was never set (checked atomically); returns False then.
+        With `hook_keys`, the `on_store` function runs with them and `hook_args` in the same step.
         """
-        lane = [keys.inbox(conversation_id), keys.lane_lock(conversation_id)]
-        if once_key is None:
-            stored = await self._push(keys=lane, args=[raw, self._token, LEASE_MS])
-        else:
-            stored = await self._push_once(keys=[once_key, *lane], args=[self._once_ttl_s, raw, self._token, LEASE_MS])
+        keys_ = [keys.inbox(conversation_id), keys.lane_lock(conversation_id)]
+        args: list[str | int] = [raw, self._token, LEASE_MS, 0 if once_key is None else 1, self._once_ttl_s]
+        if once_key is not None:
+            keys_.append(once_key)
+        reply = await self._submit(keys=[*keys_, *hook_keys], args=[*args, *hook_args])
+        stored = reply[0]
         if stored == LEASED:
-            self._leased[conversation_id] = raw  # ours to process: first in the inbox, lease held
+            # Ours to process: first in the inbox, lease held.
+            self._leased[conversation_id] = (raw, reply[1] if len(reply) > 1 else None)
         if stored:
             self.kick(conversation_id)
         return bool(stored)
@@ -115,7 +141,7 @@ class Lanes:
         waiting = 1
         while waiting or conversation_id in self._again or conversation_id in self._leased:
             self._again.discard(conversation_id)
-            raw = self._leased.pop(conversation_id, None)
+            raw, hooked = self._leased.pop(conversation_id, (None, None))
             if raw is None:
                 raw = await self._take(keys=lane, args=[self._token, LEASE_MS])
             if raw is None:
@@ -124,8 +150,8 @@ class Lanes:
             renew = asyncio.create_task(self._renew(lane[0]))
             try:
                 while raw is not None:
-                    await self._run_one(conversation_id, raw)
-                    raw = await self._next(keys=lane, args=[LEASE_MS])
+                    await self._run_one(conversation_id, raw, hooked)
+                    raw, hooked = await self._next(keys=lane, args=[LEASE_MS]), None
             finally:
                 renew.cancel()
                 # How many arrived meanwhile: a message pushed just before the release would otherwise wait.
@@ -138,9 +164,9 @@ class Lanes:
             await asyncio.sleep(RENEW_EVERY_S)
             await self.redis.pexpire(lease, LEASE_MS)
 
-    async def _run_one(self, conversation_id: str, raw: str) -> None:
+    async def _run_one(self, conversation_id: str, raw: str, hooked: Any) -> None:
         try:
-            await self._process(conversation_id, raw)
+            await self._process(conversation_id, raw, hooked)
         except Exception:
             # A message that cannot be processed must not block the voter's lane: keep it for review.
             metrics.ERRORS.labels("processing").inc()

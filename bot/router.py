@@ -28,7 +28,7 @@ from bot.lanes import Lanes
 from bot.language import Language, detect
 from bot.models import Button, Channel, InboundMessage, Kind, Mode, OutboundMessage
 from bot.rasa_client import RasaClient
-from bot.store import VoterProfile, VoterStore, turn_json
+from bot.store import ARRIVAL_LUA, VoterProfile, VoterStore, profile_from_fields, turn_json
 from bot.texts import Texts
 
 log = structlog.get_logger(__name__)
@@ -89,7 +89,7 @@ class Router:
         self.hours = hours or AgentHours("00:00-00:00")
         self._max_wait_s = max_wait_s
         self._rasa_down_handoff_after_s = rasa_down_handoff_after_s
-        self.lanes = Lanes(redis, self._process, once_ttl_s=store.dedup_ttl_s)
+        self.lanes = Lanes(redis, self._process, once_ttl_s=store.dedup_ttl_s, on_store=ARRIVAL_LUA)
 
     def add_sender(self, channel: Channel, sender: Sender) -> None:
         self.senders[channel] = sender
@@ -98,11 +98,21 @@ class Router:
         """Store the message durably, then make sure its conversation is being worked.
 
         With `once_key`, a message whose key was already seen is dropped (a redelivery);
-        returns False then.
+        returns False then. The voter's turn reaches the transcript (and a new voter gets a
+        profile) in the same step, in the order the messages came in.
         """
-        return await self.lanes.submit(message.conversation_id, message.model_dump_json(), once_key=once_key)
+        hook_keys, hook_args = self.store.arrival(message, self._voter_turn(message))
+        raw = message.model_dump_json()
+        return await self.lanes.submit(
+            message.conversation_id, raw, once_key=once_key, hook_keys=hook_keys, hook_args=hook_args
+        )
 
-    async def _process(self, conversation_id: str, raw: str) -> None:
+    def _voter_turn(self, message: InboundMessage) -> str:
+        """The voter's message as the transcript keeps it."""
+        return message.text.strip()[: self._max_chars] or f"<{message.kind.value}>"
+
+    async def _process(self, conversation_id: str, raw: str, arrived: list[str] | None) -> None:
+        """One message from the lane; `arrived`: the profile's fields, read as the message was stored."""
         message = InboundMessage.model_validate_json(raw)
         structlog.contextvars.bind_contextvars(conversation_id=conversation_id, channel=message.channel.value)
         # Replies sent while the message is handled reach the transcript together, after the last one
@@ -111,16 +121,24 @@ class Router:
         token = _PENDING_TURNS.set(turns)
         try:
             with metrics.own_time(message.received_at):
-                await self.handle(message)
+                profile = profile_from_fields(conversation_id, arrived) if arrived else None
+                await self.handle(message, profile)
         finally:
             _PENDING_TURNS.reset(token)
             structlog.contextvars.unbind_contextvars("conversation_id", "channel")
             await self.store.add_turns(conversation_id, turns.take())
 
-    async def handle(self, message: InboundMessage) -> None:
-        """Answer one voter message."""
+    async def handle(self, message: InboundMessage, profile: VoterProfile | None = None) -> None:
+        """Answer one voter message, already in the transcript (see `accept`).
+
+        `profile`: the voter's, if it was read as the message was stored.
+        """
         text = message.text.strip()[: self._max_chars]
-        profile = await self.store.arrive(message, text or f"<{message.kind.value}>")
+        if profile is None:
+            # Read now; a profile erased ("delete my data") since the message came in starts afresh.
+            profile = await self.store.get(message.conversation_id) or await self.store.arrive(
+                message, self._voter_turn(message)
+            )
         language = await self._language(profile, message.text if message.kind is Kind.TEXT else "")
         metrics.MESSAGES_IN.labels(message.channel.value, language.value).inc()
 

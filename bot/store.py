@@ -32,19 +32,24 @@ class VoterProfile(BaseModel):
         return self.language is None
 
 
-# A voter message arrives: create the profile on first contact, append the voter's turn to the
-# transcript, return the profile. One round trip. KEYS: voter hash, transcript.
-# ARGV: channel, chat_id, first_seen, mode, max turns, transcript TTL, the turn.
-_ARRIVE = """
-redis.call('hsetnx', KEYS[1], 'channel', ARGV[1])
-redis.call('hsetnx', KEYS[1], 'chat_id', ARGV[2])
-redis.call('hsetnx', KEYS[1], 'first_seen', ARGV[3])
-redis.call('hsetnx', KEYS[1], 'mode', ARGV[4])
-redis.call('rpush', KEYS[2], ARGV[7])
-redis.call('ltrim', KEYS[2], -tonumber(ARGV[5]), -1)
-redis.call('expire', KEYS[2], ARGV[6])
-return redis.call('hgetall', KEYS[1])
+# A voter message is stored: create the profile on first contact and append the voter's turn to the
+# transcript. Runs inside the lanes' store step (`Lanes(on_store=...)`), so it costs no round trip;
+# returns the profile's fields when `leased` (the message is processed right away), else false.
+# K: voter hash, transcript. A: channel, chat_id, first_seen, mode, max turns, transcript TTL, the turn.
+ARRIVAL_LUA = """
+local function on_store(leased, K, A)
+  redis.call('hsetnx', K[1], 'channel', A[1])
+  redis.call('hsetnx', K[1], 'chat_id', A[2])
+  redis.call('hsetnx', K[1], 'first_seen', A[3])
+  redis.call('hsetnx', K[1], 'mode', A[4])
+  redis.call('rpush', K[2], A[7])
+  redis.call('ltrim', K[2], -tonumber(A[5]), -1)
+  redis.call('expire', K[2], A[6])
+  if leased then return redis.call('hgetall', K[1]) end
+  return false
+end
 """
+_ARRIVE = ARRIVAL_LUA + "return on_store(true, KEYS, ARGV)"
 # Append turns to a transcript, keep the last ARGV[1], expire after ARGV[2] s. KEYS: transcript.
 _APPEND = """
 for i = 3, #ARGV do redis.call('rpush', KEYS[1], ARGV[i]) end
@@ -62,13 +67,16 @@ class VoterStore:
         self._arrive = redis.register_script(_ARRIVE)
         self._append = redis.register_script(_APPEND)
 
-    async def arrive(self, message: InboundMessage, text: str) -> VoterProfile:
-        """A voter message came in: their profile (created on first contact), with `text` in the transcript."""
+    def arrival(self, message: InboundMessage, text: str) -> tuple[list[str], list[str | int]]:
+        """The keys and arguments of ARRIVAL_LUA for `message`, with `text` as the voter's turn."""
         args: list[str | int] = [message.channel.value, message.chat_id, str(message.received_at), Mode.BOT.value]
         args += [self._transcript_max_turns, self._transcript_ttl_s, turn_json("voter", text)]
-        keys_ = [keys.voter(message.conversation_id), keys.transcript(message.conversation_id)]
-        flat = await self._arrive(keys=keys_, args=args)
-        return _profile(message.conversation_id, dict(zip(flat[::2], flat[1::2], strict=True)))
+        return [keys.voter(message.conversation_id), keys.transcript(message.conversation_id)], args
+
+    async def arrive(self, message: InboundMessage, text: str) -> VoterProfile:
+        """A voter message came in: their profile (created on first contact), with `text` in the transcript."""
+        keys_, args = self.arrival(message, text)
+        return profile_from_fields(message.conversation_id, await self._arrive(keys=keys_, args=args))
 
     async def get(self, conversation_id: str) -> VoterProfile | None:
         raw = await self.redis.hgetall(keys.voter(conversation_id))
@@ -111,6 +119,11 @@ class VoterStore:
     async def first_delivery(self, update_id: int) -> bool:
         """True the first time an update id is seen, False on every redelivery."""
         return bool(await self.redis.set(keys.telegram_update(update_id), "1", nx=True, ex=self.dedup_ttl_s))
+
+
+def profile_from_fields(conversation_id: str, flat: list[str]) -> VoterProfile:
+    """The profile from HGETALL's reply inside a script: field, value, field, value, ..."""
+    return _profile(conversation_id, dict(zip(flat[::2], flat[1::2], strict=True)))
 
 
 def _profile(conversation_id: str, raw: dict[str, str]) -> VoterProfile:

@@ -16,7 +16,7 @@ async def test_a_message_pushed_as_the_worker_stops_is_answered_without_waiting_
     """
     answered: asyncio.Queue[str] = asyncio.Queue()
 
-    async def process(_: str, raw: str) -> None:
+    async def process(_: str, raw: str, __: object) -> None:
         await answered.put(raw)
 
     lanes = Lanes(redis, process)
@@ -34,7 +34,7 @@ async def test_messages_of_one_conversation_are_processed_one_at_a_time_in_order
     seen: list[str] = []
     busy = 0
 
-    async def process(_: str, raw: str) -> None:
+    async def process(_: str, raw: str, __: object) -> None:
         nonlocal busy
         busy += 1
         assert busy == 1, "two messages of one conversation at once"
@@ -47,3 +47,35 @@ async def test_messages_of_one_conversation_are_processed_one_at_a_time_in_order
         await lanes.submit("tg:5550502", str(n))
     await lanes.wait_idle()
     assert seen == [str(n) for n in range(50)]
+
+
+async def test_on_store_runs_in_the_store_step_and_its_result_reaches_the_first_message(redis) -> None:
+    """The hook runs once per new message (never for a redelivery); what it returns comes with the
+    message only when this process took the lease as it stored it (the inbox was empty)."""
+    hook = """
+local function on_store(leased, K, A)
+  redis.call('rpush', K[1], A[1])
+  if leased then return 'fresh ' .. A[1] end
+  return false
+end
+"""
+    got: list[tuple[str, object]] = []
+    release = asyncio.Event()
+
+    async def process(_: str, raw: str, hooked: object) -> None:
+        await release.wait()
+        got.append((raw, hooked))
+
+    lanes = Lanes(redis, process, on_store=hook)
+    log = "samvad:test:on_store"
+    await redis.delete(log)
+    conv = "tg:5550503"
+    assert await lanes.submit(conv, "one", once_key="samvad:test:once:1", hook_keys=[log], hook_args=["one"])
+    assert not await lanes.submit(conv, "one", once_key="samvad:test:once:1", hook_keys=[log], hook_args=["one"])
+    assert await lanes.submit(conv, "two", hook_keys=[log], hook_args=["two"])  # queued behind "one"
+    assert await lanes.submit(conv, "three")  # no hook keys: the hook does not run
+    release.set()
+    await lanes.wait_idle()
+    assert got == [("one", "fresh one"), ("two", None), ("three", None)]
+    assert await redis.lrange(log, 0, -1) == ["one", "two"]
+    await redis.delete(log, "samvad:test:once:1")
