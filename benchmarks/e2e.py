@@ -349,7 +349,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="short phases (about 3 minutes with cached models)")
     parser.add_argument("--skip-f1", action="store_true", help="use cached F1 only; never run cross-validation")
     parser.add_argument(
-        "--f1", choices=["holdout", "cv"], default="holdout", help="intent F1 by one 80/20 split or 5-fold CV"
+        "--f1",
+        choices=["cv", "holdout"],
+        default="cv",
+        help="intent F1 by seeded 5-fold CV (stock Rasa's: over an hour the first time, then cached) or one 80/20 split",
     )
     parser.add_argument("--redis-url", help="redis://host:port of a Redis to use (DBs 10-12 are flushed)")
     parser.add_argument("--sides", default="a,b", help="a,b | a | b")
