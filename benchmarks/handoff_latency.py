@@ -18,7 +18,7 @@ import aiohttp
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestServer
 
-from bot import keys
+from bot import keys, logs
 from bot.app import create_app
 from bot.console.accounts import Accounts, Role
 from bot.handoff import HandoffReason, HandoffSignal
@@ -46,6 +46,7 @@ async def run(messages: int, voters: int, redis_url: str) -> dict[str, float]:
         agent_hours="00:00-00:00",
         log_level="WARNING",
     )
+    logs.configure(settings.log_level)  # what `python -m bot serve` does; the figures stay readable
     gateway = TestServer(create_app(settings), host="127.0.0.1")
     await gateway.start_server()
     base = str(gateway.make_url("")).rstrip("/")
