@@ -32,6 +32,7 @@ from benchmarks.messages import SCRIPTS
 from benchmarks.procstats import ProcStats
 from benchmarks.sides import AgentModeSide, CountingTelegram, SamvadSide, StockSide, serve_bot_api
 from benchmarks.stacks import GATEWAY_DB, RASA_DB, WEBHOOK_SECRET, Running, start_redis, start_samvad, start_stock
+from bot import logs
 from bot.devstack import Stack
 from bot.settings import ROOT
 
@@ -352,7 +353,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--f1",
         choices=["cv", "holdout"],
         default="cv",
-        help="intent F1 by seeded 5-fold CV (stock Rasa's: over an hour the first time, then cached) or one 80/20 split",
+        help="intent F1 by seeded 5-fold CV (stock Rasa: about an hour the first time, then cached) or one 80/20 split",
     )
     parser.add_argument("--redis-url", help="redis://host:port of a Redis to use (DBs 10-12 are flushed)")
     parser.add_argument("--sides", default="a,b", help="a,b | a | b")
@@ -383,6 +384,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    logs.configure("WARNING")  # the in-process hand-off and pacing phases' info lines would bury the figures
     result = asyncio.run(main_async(args))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

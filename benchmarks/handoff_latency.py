@@ -46,7 +46,6 @@ async def run(messages: int, voters: int, redis_url: str) -> dict[str, float]:
         agent_hours="00:00-00:00",
         log_level="WARNING",
     )
-    logs.configure(settings.log_level)  # what `python -m bot serve` does; the figures stay readable
     gateway = TestServer(create_app(settings), host="127.0.0.1")
     await gateway.start_server()
     base = str(gateway.make_url("")).rstrip("/")
@@ -107,6 +106,7 @@ def main() -> None:
     parser.add_argument("--voters", type=int, default=20)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     args = parser.parse_args()
+    logs.configure("WARNING")  # the in-process gateway's info lines would bury the figures
     result = asyncio.run(run(args.messages, args.voters, args.redis_url))
     print(json.dumps(result))
     figures = f"p50: {result['p50_ms']:.2f} ms  p99: {result['p99_ms']:.2f} ms"
