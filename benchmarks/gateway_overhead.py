@@ -14,7 +14,8 @@ is split between paths that run at the same time, so the machine's noise hits th
   python-telegram-bot sends through its own httpx client (`SAMVAD_TELEGRAM_HTTP_CLIENT=httpx`).
 - with `--compare-uvloop`, `gateway-uvloop`: the same gateway on uvloop's event loop.
 - with `--baseline REF`, `gateway-REF`: the gateway of an older commit (checked out as a git
-  worktree under results/bench/baseline/), run with the same interpreter: before and after, in one run.
+  worktree under results/bench/baseline/ for the run), run with the same interpreter: before and
+  after, in one run.
 
 Under load, the overhead of a gateway is its p50 minus the direct path's p50 (and the same for
 means); Rasa's own spread makes that difference noisy. So each gateway then also runs messages one
@@ -231,6 +232,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     telegram = CountingTelegram()
     runner, api_url = await serve_bot_api(telegram)
     own = Stack(log_dir=log_dir)
+    baseline: Path | None = None
     try:
         redis_base = args.redis_url.rstrip("/") if args.redis_url else start_redis(own)
         await flush(redis_base, GATEWAY_DB, RASA_DB, HTTPX_GATEWAY_DB, BASELINE_GATEWAY_DB, UVLOOP_GATEWAY_DB)
@@ -246,8 +248,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             if args.compare_uvloop:
                 variants.append(("gateway-uvloop", UVLOOP_GATEWAY_DB, {"uvloop": True}))
             if args.baseline:
-                source = await asyncio.to_thread(_worktree, args.baseline)
-                variants.append((f"gateway-{args.baseline}", BASELINE_GATEWAY_DB, {"source": source}))
+                baseline = await asyncio.to_thread(_worktree, args.baseline)
+                variants.append((f"gateway-{args.baseline}", BASELINE_GATEWAY_DB, {"source": baseline}))
             for name, db, options in variants:
                 env = {**options.pop("env", {}), "SAMVAD_REDIS_URL": f"{redis_base}/{db}"}
                 url = await asyncio.to_thread(
@@ -267,6 +269,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         own.stop_all()
         await runner.cleanup()
+        if baseline is not None:
+            await asyncio.to_thread(_remove_worktree, baseline)
     result["model"] = model.name
     return result
 
@@ -279,7 +283,7 @@ async def flush(redis_base: str, *dbs: int) -> None:
 
 
 def _worktree(ref: str) -> Path:
-    """A checkout of `ref` to run an older gateway from (made once, reused)."""
+    """A checkout of `ref` to run an older gateway from (removed after the run: `_remove_worktree`)."""
     sha = subprocess.run(
         ["git", "rev-parse", "--verify", f"{ref}^{{commit}}"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.strip()
@@ -287,6 +291,10 @@ def _worktree(ref: str) -> Path:
     if not (path / "bot").is_dir():
         subprocess.run(["git", "worktree", "add", "--detach", str(path), sha], cwd=ROOT, check=True)
     return path
+
+
+def _remove_worktree(path: Path) -> None:
+    subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, check=True)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
