@@ -107,9 +107,13 @@ class Router:
             message.conversation_id, raw, once_key=once_key, hook_keys=hook_keys, hook_args=hook_args
         )
 
+    def _text(self, message: InboundMessage) -> str:
+        """The voter's text as the gateway handles it: trimmed, cut at the longest message allowed."""
+        return message.text.strip()[: self._max_chars]
+
     def _voter_turn(self, message: InboundMessage) -> str:
         """The voter's message as the transcript keeps it."""
-        return message.text.strip()[: self._max_chars] or f"<{message.kind.value}>"
+        return self._text(message) or f"<{message.kind.value}>"
 
     async def _process(self, conversation_id: str, raw: str, arrived: list[str] | None) -> None:
         """One message from the lane; `arrived`: the profile's fields, read as the message was stored."""
@@ -133,7 +137,7 @@ class Router:
 
         `profile`: the voter's, if it was read as the message was stored.
         """
-        text = message.text.strip()[: self._max_chars]
+        text = self._text(message)
         if profile is None:
             # Read now; a profile erased ("delete my data") since the message came in starts afresh.
             profile = await self.store.get(message.conversation_id) or await self.store.arrive(
