@@ -13,7 +13,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.asyncio import Redis
 
-from bot import metrics
+from bot import metrics, redis_client
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.webchat import SOCKETS, WebchatChannel
 from bot.console.api import Console
@@ -79,7 +79,7 @@ def create_app(settings: Settings, *, telegram_polling: bool = False) -> web.App
 
 async def _resources(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    redis = Redis.from_url(settings.redis_url, decode_responses=True, health_check_interval=15)
+    redis = redis_client.connect(settings.redis_url, health_check_interval=15)
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=30))
     store = VoterStore(
         redis,
@@ -87,7 +87,9 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         transcript_max_turns=settings.transcript_max_turns,
         dedup_ttl_s=settings.dedup_ttl_s,
     )
-    trackers = Redis.from_url(settings.rasa_tracker_redis_url) if settings.rasa_tracker_redis_url else None
+    trackers = None
+    if settings.rasa_tracker_redis_url:
+        trackers = redis_client.connect(settings.rasa_tracker_redis_url, decode_responses=False)
     rasa = RasaClient(
         session,
         settings.rasa_url,

@@ -64,11 +64,10 @@ def _password(from_stdin: bool) -> str:
 
 
 async def manage_agents(args: argparse.Namespace) -> int:
-    from redis.asyncio import Redis
-
+    from bot import redis_client
     from bot.console.accounts import Accounts, Role
 
-    redis = Redis.from_url(Settings().redis_url, decode_responses=True)
+    redis = redis_client.connect(Settings().redis_url)
     accounts = Accounts(redis)
     try:
         if args.action == "add":

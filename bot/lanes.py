@@ -32,9 +32,11 @@ local first = redis.call('lindex', KEYS[2], 0)
 if not first then redis.call('del', KEYS[1]) end
 return first
 """
-# Done with the first message: drop it, renew the lease, return the next one (nil when the inbox is empty).
+# Done with the first message (ARGV[2]): drop it, renew the lease, return the next one (nil when the inbox
+# is empty). It is dropped only while it is first: this step may run twice when a broken connection's answer
+# was lost (see bot/redis_client.py), and must not drop the next message then.
 _NEXT = """
-redis.call('lpop', KEYS[2])
+if redis.call('lindex', KEYS[2], 0) == ARGV[2] then redis.call('lpop', KEYS[2]) end
 redis.call('pexpire', KEYS[1], ARGV[1])
 return redis.call('lindex', KEYS[2], 0)
 """
@@ -151,7 +153,7 @@ class Lanes:
             try:
                 while raw is not None:
                     await self._run_one(conversation_id, raw, hooked)
-                    raw, hooked = await self._next(keys=lane, args=[LEASE_MS]), None
+                    raw, hooked = await self._next(keys=lane, args=[LEASE_MS, raw]), None
             finally:
                 renew.cancel()
                 # How many arrived meanwhile: a message pushed just before the release would otherwise wait.

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
 
-from bot import keys
-from bot.lanes import Lanes
+from bot import keys, redis_client
+from bot.lanes import _NEXT, Lanes
+from tests.helpers.cutting_proxy import CuttingProxy
 
 
 async def test_a_message_pushed_as_the_worker_stops_is_answered_without_waiting_for_maintenance(redis) -> None:
@@ -79,3 +81,37 @@ end
     assert got == [("one", "fresh one"), ("two", None), ("three", None)]
     assert await redis.lrange(log, 0, -1) == ["one", "two"]
     await redis.delete(log, "samvad:test:once:1")
+
+
+async def test_a_lost_answer_to_the_done_step_does_not_skip_the_next_message(own_redis) -> None:
+    """The connection breaks after Redis dropped the finished message but before its answer came back.
+
+    The client sends the step again on a new connection (see bot/redis_client.py); the second run
+    must not drop the message that is now first.
+    """
+    port, _, _ = own_redis
+    proxy = CuttingProxy(port)
+    await proxy.start()
+    client = redis_client.connect(f"redis://127.0.0.1:{proxy.port}/0")
+    seen: list[str] = []
+    others_stored = asyncio.Event()
+
+    async def process(_: str, raw: str, __: object) -> None:
+        if raw == "a":
+            await others_stored.wait()
+        seen.append(raw)
+
+    lanes = Lanes(client, process)
+    try:
+        await lanes.submit("tg:5550503", "warm-up")  # loads the lane's scripts into Redis
+        await lanes.wait_idle()
+        proxy.cut_after(hashlib.sha1(_NEXT.encode()).hexdigest().encode())
+        for raw in ("a", "b", "c"):
+            await lanes.submit("tg:5550503", raw)
+        others_stored.set()
+        await lanes.wait_idle()
+    finally:
+        await client.aclose()
+        await proxy.close()
+    assert proxy.cuts_done == 1
+    assert seen == ["warm-up", "a", "b", "c"]

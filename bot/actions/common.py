@@ -14,6 +14,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from rasa_sdk import Tracker
 
+from bot import redis_client
 from bot.electoral import ElectoralRoll
 from bot.schedule import Schedule
 from bot.settings import Settings
@@ -99,7 +100,7 @@ def redis() -> aioredis.Redis:
     """The shared Redis client (the gateway's database, from settings)."""
     global _redis
     if _redis is None:
-        _redis = aioredis.Redis.from_url(settings().redis_url, decode_responses=True)
+        _redis = redis_client.connect(settings().redis_url)
     return _redis
 
 

@@ -8,8 +8,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from redis.asyncio import Redis
-
+from bot import redis_client
 from bot.content.review import export, parse_since
 from bot.settings import Settings
 
@@ -38,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _export(redis_url: str, since: timedelta) -> str:
-    redis = Redis.from_url(redis_url, decode_responses=True)
+    redis = redis_client.connect(redis_url)
     try:
         return await export(redis, since)
     finally:

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from bot import redis_client
 from bot.errors import CampaignBusy, CampaignFileError
 from bot.outreach.campaign import Campaign, load_campaign
 from bot.outreach.progress import Counts
@@ -90,15 +91,13 @@ def check(files: list[Path], schedule: Schedule, console: Console) -> int:
 async def send(
     settings: Settings, schedule: Schedule, campaign: Campaign, args: argparse.Namespace, console: Console
 ) -> int:
-    from redis.asyncio import Redis
-
     from bot.channels.telegram import TelegramBroadcast
     from bot.store import VoterStore
 
     if not settings.telegram_enabled:
         print("error: TELEGRAM_BOT_TOKEN is not set; campaigns go out on Telegram", file=sys.stderr)
         return 2
-    redis = Redis.from_url(settings.redis_url, decode_responses=True)
+    redis = redis_client.connect(settings.redis_url)
     store = VoterStore(
         redis,
         transcript_ttl_s=settings.transcript_ttl_s,
@@ -205,9 +204,7 @@ def show_counts(name: str, counts: Counts, console: Console) -> None:
 
 
 async def status(settings: Settings, name: str, as_json: bool, console: Console) -> int:
-    from redis.asyncio import Redis
-
-    redis = Redis.from_url(settings.redis_url, decode_responses=True)
+    redis = redis_client.connect(settings.redis_url)
     try:
         progress = CampaignProgress(redis, name)
         facts = await progress.facts()

@@ -1,0 +1,32 @@
+"""The one way Samvad's processes open Redis: with retries on a broken connection.
+
+After Redis restarts, every connection left in a client's pool is dead, and redis-py does not
+always notice before it uses one: the command then fails with "Connection closed by server".
+Without retries a voter's message would fail on the first use of each stale connection. With
+them, the command is sent again on a new connection; while Redis is really down, a command
+fails after about half a second instead.
+
+A retry resends a command only when its connection broke. That is safe for what the stale
+connections carry (the server never saw the command); a command whose server died between
+running it and answering could run twice, so the scripts that must not (see bot/lanes.py)
+check what they change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError
+
+RETRIES = 3
+BACKOFF_BASE_S = 0.05
+BACKOFF_CAP_S = 0.5
+
+
+def connect(url: str, *, decode_responses: bool = True, **options: Any) -> Redis:
+    """A client for `url` (decoding answers to str unless told not to) that survives a Redis restart."""
+    retry = Retry(ExponentialWithJitterBackoff(base=BACKOFF_BASE_S, cap=BACKOFF_CAP_S), RETRIES, (ConnectionError,))
+    return Redis.from_url(url, decode_responses=decode_responses, retry=retry, **options)
