@@ -153,6 +153,8 @@ def _telegram(polling: bool):  # type: ignore[no-untyped-def]
 
 async def _background(app: web.Application) -> AsyncIterator[None]:
     router, settings = app[ROUTER], app[SETTINGS]
+    if upgraded := await router.store.upgrade_resume_pending():
+        log.info("carried paused conversations over from the older gateway's set", count=upgraded)
     resumed = await router.lanes.resume_all()
     if resumed:
         log.info("resumed unfinished conversations", count=resumed)

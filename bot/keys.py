@@ -99,6 +99,9 @@ SUPPRESSED = f"{PREFIX}:suppressed"
 HANDOFF_GROUP = "agents"  # consumer group on every hand-off stream
 HANDOFF_DEAD = f"{PREFIX}:handoff:dead"  # stream: entries that kept failing, for supervisors
 HANDLE_TIMES = f"{PREFIX}:handoff:handle_times"  # list: recent handle times in seconds (newest first)
+# Set of conversations still paused in Rasa, from gateways before the "resume_pending" field of the
+# voter hash; read once at start-up by VoterStore.upgrade_resume_pending, then gone.
+LEGACY_RESUME_PENDING = f"{PREFIX}:handoff:resume_pending"
 AGENTS = f"{PREFIX}:agents"  # set of agent names
 
 

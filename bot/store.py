@@ -56,6 +56,12 @@ for i = 3, #ARGV do redis.call('rpush', KEYS[1], ARGV[i]) end
 redis.call('ltrim', KEYS[1], -tonumber(ARGV[1]), -1)
 redis.call('expire', KEYS[1], ARGV[2])
 """
+# Set a field of a hash that exists; returns 1 if it did. KEYS: the hash. ARGV: field, value.
+_MARK_IF_KNOWN = """
+if redis.call('exists', KEYS[1]) == 0 then return 0 end
+redis.call('hset', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
 
 
 class VoterStore:
@@ -66,6 +72,7 @@ class VoterStore:
         self.dedup_ttl_s = dedup_ttl_s
         self._arrive = redis.register_script(_ARRIVE)
         self._append = redis.register_script(_APPEND)
+        self._mark_if_known = redis.register_script(_MARK_IF_KNOWN)
 
     def arrival(self, message: InboundMessage, text: str) -> tuple[list[str], list[str | int]]:
         """The keys and arguments of ARRIVAL_LUA for `message`, with `text` as the voter's turn."""
@@ -111,6 +118,18 @@ class VoterStore:
     async def set_resume_pending(self, conversation_id: str, pending: bool) -> None:
         key = keys.voter(conversation_id)
         await (self.redis.hset(key, "resume_pending", "1") if pending else self.redis.hdel(key, "resume_pending"))
+
+    async def upgrade_resume_pending(self) -> int:
+        """Carry conversations from the set older gateways kept into the voter hash's field; returns how many.
+
+        Each member leaves the set only after its field is written, so an interrupted upgrade resumes
+        at the next start. A voter erased meanwhile gets no hash back.
+        """
+        moved = 0
+        for conversation_id in await self.redis.smembers(keys.LEGACY_RESUME_PENDING):
+            moved += await self._mark_if_known(keys=[keys.voter(conversation_id)], args=["resume_pending", "1"])
+            await self.redis.srem(keys.LEGACY_RESUME_PENDING, conversation_id)
+        return moved
 
     async def transcript(self, conversation_id: str, last: int = 50) -> list[dict[str, Any]]:
         raw = await self.redis.lrange(keys.transcript(conversation_id), -last, -1)

@@ -8,6 +8,7 @@ import json
 import redis.asyncio as aioredis
 
 from bot import keys
+from bot.app import ROUTER
 from bot.models import Channel, InboundMessage
 from tests.helpers.telegram_api import text_update
 
@@ -45,3 +46,17 @@ async def test_redis_restart_makes_telegram_redeliver_and_nothing_is_lost(make_g
     finally:
         await client.aclose()
     assert held == ["first message", "sent while redis is down"]
+
+
+async def test_conversations_an_older_gateway_left_paused_in_rasa_are_carried_over_at_start_up(
+    redis, make_gateway
+) -> None:
+    """Gateways before the voter hash's "resume_pending" field kept these in a set; an upgrade must not
+    leave them paused in Rasa. A voter erased since then gets no hash back."""
+    known, erased = "tg:5550301", "tg:5550302"
+    await redis.hset(keys.voter(known), mapping={"channel": "telegram", "chat_id": "5550301", "mode": "bot"})
+    await redis.sadd(keys.LEGACY_RESUME_PENDING, known, erased)
+    gw = await make_gateway()
+    store = gw.app[ROUTER].store
+    assert (await store.get(known)).resume_pending
+    assert not await redis.exists(keys.voter(erased), keys.LEGACY_RESUME_PENDING)
