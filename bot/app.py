@@ -186,7 +186,8 @@ async def _janitor(queue: HandoffQueue, abandon_after_s: float, stop: asyncio.Ev
 
 
 async def _close_sockets(app: web.Application) -> None:
-    for ws in list(app[SOCKETS]):
+    sockets = app[SOCKETS]  # on its own line: inside list(...), mypy would infer the key's type from list's
+    for ws in list(sockets):
         await ws.close(code=aiohttp.WSCloseCode.GOING_AWAY, message=b"server shutdown")
 
 

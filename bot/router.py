@@ -13,7 +13,7 @@ import json
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import structlog
 from redis.asyncio import Redis
@@ -383,7 +383,7 @@ class Router:
         """Move messages held while Rasa was down back into their inboxes, once Rasa is back."""
         moved = 0
         while await self.redis.llen(keys.RETRY) and await self.rasa.ready():
-            raw = await self.redis.lpop(keys.RETRY)
+            raw = cast(str | None, await self.redis.lpop(keys.RETRY))  # the client decodes responses
             if raw is None:
                 break
             conversation_id = InboundMessage.model_validate_json(raw).conversation_id

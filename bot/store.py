@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel
 from redis.asyncio import Redis
+from redis.typing import EncodableT, FieldT
 
 from bot import keys
 from bot.language import Language
@@ -86,11 +87,12 @@ class VoterStore:
         return profile_from_fields(message.conversation_id, await self._arrive(keys=keys_, args=args))
 
     async def get(self, conversation_id: str) -> VoterProfile | None:
-        raw = await self.redis.hgetall(keys.voter(conversation_id))
+        # The client decodes responses: fields and values are str.
+        raw = cast(dict[str, str], await self.redis.hgetall(keys.voter(conversation_id)))
         return _profile(conversation_id, raw) if raw else None
 
     async def set_language(self, conversation_id: str, language: Language, *, locked: bool) -> None:
-        fields = {"language": language.value}
+        fields: dict[FieldT, EncodableT] = {"language": language.value}
         if locked:
             fields["language_locked"] = "1"
         await self.redis.hset(keys.voter(conversation_id), mapping=fields)
@@ -126,7 +128,7 @@ class VoterStore:
         at the next start. A voter erased meanwhile gets no hash back.
         """
         moved = 0
-        for conversation_id in await self.redis.smembers(keys.LEGACY_RESUME_PENDING):
+        for conversation_id in cast(set[str], await self.redis.smembers(keys.LEGACY_RESUME_PENDING)):
             moved += await self._mark_if_known(keys=[keys.voter(conversation_id)], args=["resume_pending", "1"])
             await self.redis.srem(keys.LEGACY_RESUME_PENDING, conversation_id)
         return moved

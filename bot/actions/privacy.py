@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from rasa_sdk import Action, Tracker
@@ -25,7 +25,8 @@ PERSONAL_SLOTS = ("epic_number", "pin_code", "constituency", "state", "volunteer
 
 async def callback_entries(conversation_id: str) -> list[str]:
     """Ids of the voter's call-back requests still waiting (they hold the phone number)."""
-    entries = await redis().xrange(keys.CALLBACKS)
+    # The client decodes responses: ids and fields are str.
+    entries = cast(list[tuple[str, dict[str, str]]], await redis().xrange(keys.CALLBACKS))
     return [entry_id for entry_id, fields in entries if fields.get("conversation_id") == conversation_id]
 
 

@@ -13,7 +13,8 @@ import hashlib
 import hmac
 import json
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, cast
 
 import structlog
 from aiohttp import web
@@ -142,7 +143,7 @@ class TelegramChannel:
         if received_at is not None:  # when the webhook request came in, before parsing
             inbound.received_at = received_at
         if inbound.text.startswith("#"):  # a long button payload kept in Redis
-            inbound.text = await self.redis.get(keys.button_payload(inbound.text)) or ""
+            inbound.text = cast(str | None, await self.redis.get(keys.button_payload(inbound.text))) or ""
         first = await self.router.accept(inbound, once_key=keys.telegram_update(update.update_id))
         if first and update.callback_query is not None:
             self._spawn(self._answer_callback(update.callback_query.id))
@@ -172,8 +173,8 @@ class TelegramChannel:
         metrics.ERRORS.labels("telegram").inc()
         log.error("telegram handler failed", exc_info=context.error)
 
-    def _spawn(self, coro: object) -> None:
-        task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 

@@ -50,7 +50,7 @@ class WebchatChannel:
         """Attach the router and store once they exist (routes are registered before start-up)."""
         self.router, self.store = router, store
 
-    def routes(self) -> list[web.RouteDef]:
+    def routes(self) -> list[web.AbstractRouteDef]:
         return [
             web.get("/chat", self.page),
             web.get("/webchat/ws", self.websocket),

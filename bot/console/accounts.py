@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from enum import Enum
+from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -57,7 +58,7 @@ class Accounts:
         return Agent(name, role, languages, capacity, False)
 
     async def get(self, name: str) -> Agent | None:
-        raw = await self.redis.hgetall(keys.agent(name))
+        raw = cast(dict[str, str], await self.redis.hgetall(keys.agent(name)))  # the client decodes responses
         if not raw:
             return None
         return Agent(
@@ -69,7 +70,7 @@ class Accounts:
         )
 
     async def all(self) -> list[Agent]:
-        agents = [await self.get(name) for name in sorted(await self.redis.smembers(keys.AGENTS))]
+        agents = [await self.get(name) for name in sorted(cast(set[str], await self.redis.smembers(keys.AGENTS)))]
         return [a for a in agents if a is not None]
 
     async def set_disabled(self, name: str, disabled: bool) -> None:
@@ -113,7 +114,7 @@ class Accounts:
     async def session_agent(self, token: str) -> Agent | None:
         if not token:
             return None
-        name = await self.redis.hget(keys.console_session(token), "agent")
+        name = cast(str | None, await self.redis.hget(keys.console_session(token), "agent"))
         agent = await self.get(name) if name else None
         return agent if agent is not None and not agent.disabled else None
 

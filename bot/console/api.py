@@ -12,7 +12,7 @@ import json
 import statistics
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 import structlog
@@ -49,7 +49,7 @@ class Console:
         self.accounts = Accounts(router.redis)
         self.queue: HandoffQueue = router.handoff
 
-    def routes(self) -> list[web.RouteDef]:
+    def routes(self) -> list[web.AbstractRouteDef]:
         return [
             web.get("/console", self.page),
             web.static("/console/static", STATIC_DIR),
@@ -225,7 +225,9 @@ class Console:
     async def _open_callbacks(self) -> list[dict[str, Any]]:
         redis = self.router.redis
         found = []
-        for entry_id, fields in await redis.xrange(CALLBACKS, count=500):
+        # The client decodes responses: ids and fields are str.
+        entries = cast(list[tuple[str, dict[str, str]]], await redis.xrange(CALLBACKS, count=500))
+        for entry_id, fields in entries:
             if await redis.exists(callback_status(entry_id)):
                 continue
             try:
@@ -252,7 +254,7 @@ class Console:
             return _error(409, "someone already marked this call-back")
         await redis.hset(callback_status(entry_id), mapping={"by": agent.name, "at": str(time.time()), "note": note})
         # The number was kept only for the call: drop it from the request now.
-        fields = (await redis.xrange(CALLBACKS, min=entry_id, max=entry_id))[0][1]
+        fields = cast(list[tuple[str, dict[str, str]]], await redis.xrange(CALLBACKS, min=entry_id, max=entry_id))[0][1]
         await redis.hset(callback_status(entry_id), mapping={"language": fields.get("language", "")})
         await redis.expire(callback_status(entry_id), 90 * 24 * 3600)
         await redis.xdel(CALLBACKS, entry_id)

@@ -18,11 +18,12 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
+from redis.typing import EncodableT, FieldT, StreamRangeResponse
 
 from bot import keys, metrics
 from bot.handoff import HandoffSignal
@@ -33,6 +34,9 @@ log = structlog.get_logger(__name__)
 IST = timezone(timedelta(hours=5, minutes=30))
 JANITOR = "_janitor"
 DEFAULT_HANDLE_S = 300.0  # assumed handle time until there is history
+
+# A stream entry as our clients return it: they decode responses, so ids and fields are str, not bytes.
+_Entry = tuple[str, dict[str, str]]
 
 
 class Disposition(str, Enum):
@@ -77,14 +81,17 @@ class HandoffQueue:
     async def enqueue(self, conversation_id: str, signal: HandoffSignal) -> str:
         """Put a conversation on its language's queue; returns the stream entry id."""
         stream = await self._stream(signal.language)
-        entry_id: str = await self.redis.xadd(
-            stream,
-            {
-                "conversation_id": conversation_id,
-                "reason": signal.reason.value,
-                "topic": signal.topic or "",
-                "queued_at": str(time.time()),
-            },
+        entry_id = cast(
+            str,
+            await self.redis.xadd(
+                stream,
+                {
+                    "conversation_id": conversation_id,
+                    "reason": signal.reason.value,
+                    "topic": signal.topic or "",
+                    "queued_at": str(time.time()),
+                },
+            ),
         )
         await self.redis.hset(
             keys.voter(conversation_id), mapping={"queue_entry": entry_id, "queue_language": signal.language}
@@ -94,30 +101,32 @@ class HandoffQueue:
 
     async def position(self, conversation_id: str) -> int | None:
         """1 for the next voter to be served, None when the conversation is not waiting."""
-        entry_id, language = await self.redis.hmget(keys.voter(conversation_id), "queue_entry", "queue_language")
+        entry_id, language = cast(
+            list[str | None], await self.redis.hmget(keys.voter(conversation_id), "queue_entry", "queue_language")
+        )
         if not entry_id or not language or await self.redis.exists(keys.assignment(conversation_id)):
             return None
         stream = await self._stream(language)
-        requeued = await self.redis.lrange(keys.handoff_requeue(language), 0, -1)
+        requeued = cast(list[str], await self.redis.lrange(keys.handoff_requeue(language), 0, -1))
         if entry_id in requeued:
             return requeued.index(entry_id) + 1
         last = await self._last_delivered(stream)
-        ahead = await self.redis.xrange(stream, min=f"({last}" if last != "0-0" else "-", max=entry_id)
+        ahead = _entries_of(await self.redis.xrange(stream, min=f"({last}" if last != "0-0" else "-", max=entry_id))
         return len(requeued) + len(ahead)
 
     async def waiting(self, language: str) -> list[str]:
         """Conversation ids waiting in one language, next to be served first."""
         stream = await self._stream(language)
-        requeued = await self.redis.lrange(keys.handoff_requeue(language), 0, -1)
+        requeued = cast(list[str], await self.redis.lrange(keys.handoff_requeue(language), 0, -1))
         last = await self._last_delivered(stream)
-        fresh = await self.redis.xrange(stream, min=f"({last}" if last != "0-0" else "-")
+        fresh = _entries_of(await self.redis.xrange(stream, min=f"({last}" if last != "0-0" else "-"))
         fields = [f for _, f in await self._entries(stream, requeued)] + [f for _, f in fresh]
         return [f["conversation_id"] for f in fields if f.get("conversation_id")]
 
-    async def _entries(self, stream: str, ids: list[str]) -> list[tuple[str, dict[str, str]]]:
-        found = []
+    async def _entries(self, stream: str, ids: list[str]) -> list[_Entry]:
+        found: list[_Entry] = []
         for entry_id in ids:
-            found += await self.redis.xrange(stream, min=entry_id, max=entry_id)
+            found += _entries_of(await self.redis.xrange(stream, min=entry_id, max=entry_id))
         return found
 
     async def estimated_wait_s(self, position: int, language: str) -> float:
@@ -129,7 +138,9 @@ class HandoffQueue:
 
     async def leave(self, conversation_id: str) -> bool:
         """The voter chose to go back to the bot while still waiting: drop their entry."""
-        entry_id, language = await self.redis.hmget(keys.voter(conversation_id), "queue_entry", "queue_language")
+        entry_id, language = cast(
+            list[str | None], await self.redis.hmget(keys.voter(conversation_id), "queue_entry", "queue_language")
+        )
         if not entry_id or not language or await self.redis.exists(keys.assignment(conversation_id)):
             return False
         stream = await self._stream(language)
@@ -156,14 +167,20 @@ class HandoffQueue:
                     return assignment
         return None
 
-    async def _next_entry(self, stream: str, language: str, agent: str) -> tuple[str, dict[str, str]] | None:
-        while (requeued := await self.redis.lpop(keys.handoff_requeue(language))) is not None:
-            claimed = await self.redis.xclaim(
-                stream, keys.HANDOFF_GROUP, agent, min_idle_time=0, message_ids=[requeued]
+    async def _next_entry(self, stream: str, language: str, agent: str) -> _Entry | None:
+        while (requeued := cast(str | None, await self.redis.lpop(keys.handoff_requeue(language)))) is not None:
+            # An entry deleted meanwhile comes back without fields.
+            claimed = cast(
+                list[tuple[str, dict[str, str] | None]],
+                await self.redis.xclaim(stream, keys.HANDOFF_GROUP, agent, min_idle_time=0, message_ids=[requeued]),
             )
             if claimed and claimed[0][1]:
                 return claimed[0][0], claimed[0][1]
-        read = await self.redis.xreadgroup(keys.HANDOFF_GROUP, agent, {stream: ">"}, count=1)
+        # RESP2's reply: [[stream, entries]], here for the one stream asked for.
+        read = cast(
+            list[tuple[str, list[_Entry]]],
+            await self.redis.xreadgroup(keys.HANDOFF_GROUP, agent, {stream: ">"}, count=1),
+        )
         if not read or not read[0][1]:
             return None
         entry_id, fields = read[0][1][0]
@@ -195,7 +212,7 @@ class HandoffQueue:
         return assignment
 
     async def assignment(self, conversation_id: str) -> Assignment | None:
-        raw = await self.redis.hgetall(keys.assignment(conversation_id))
+        raw = cast(dict[str, str], await self.redis.hgetall(keys.assignment(conversation_id)))
         return _from_hash(raw) if raw else None
 
     async def close(self, assignment: Assignment, disposition: Disposition) -> float:
@@ -245,7 +262,7 @@ class HandoffQueue:
 
     async def heartbeat(self, agent: str) -> None:
         """Reset the idle time of the agent's entries, so the janitor leaves them alone."""
-        for conversation_id in await self.redis.smembers(keys.agent_chats(agent)):
+        for conversation_id in cast(set[str], await self.redis.smembers(keys.agent_chats(agent))):
             found = await self.assignment(conversation_id)
             if found is not None and found.agent == agent:
                 stream = await self._stream(found.language)
@@ -280,9 +297,8 @@ class HandoffQueue:
                 pipe.delete(keys.assignment(conversation_id))
                 pipe.srem(keys.agent_chats(found.agent), conversation_id)
             if deliveries > self.max_deliveries or not conversation_id:
-                pipe.xadd(
-                    keys.HANDOFF_DEAD, {**fields, "entry_id": entry_id, "language": language, "at": str(time.time())}
-                )
+                dead = {**fields, "entry_id": entry_id, "language": language, "at": str(time.time())}
+                pipe.xadd(keys.HANDOFF_DEAD, cast(dict[FieldT, EncodableT], dead))
                 pipe.xack(stream, keys.HANDOFF_GROUP, entry_id)
                 pipe.xdel(stream, entry_id)
             else:
@@ -306,14 +322,14 @@ class HandoffQueue:
         groups = await self.redis.xinfo_groups(stream)
         lag = next((g.get("lag") for g in groups if g["name"] == keys.HANDOFF_GROUP), None)
         if lag is None:  # Redis < 7: count undelivered entries by hand
-            lag = len(await self.redis.xrange(stream, min=f"({await self._last_delivered(stream)}"))
+            lag = len(_entries_of(await self.redis.xrange(stream, min=f"({await self._last_delivered(stream)}")))
         return int(lag) + int(await self.redis.llen(keys.handoff_requeue(language)))
 
     async def oldest_wait_s(self, language: str) -> float:
         stream = await self._stream(language)
-        requeued = await self.redis.lrange(keys.handoff_requeue(language), 0, -1)
+        requeued = cast(list[str], await self.redis.lrange(keys.handoff_requeue(language), 0, -1))
         last = await self._last_delivered(stream)
-        nxt = await self.redis.xrange(stream, min=f"({last}" if last != "0-0" else "-", count=1)
+        nxt = _entries_of(await self.redis.xrange(stream, min=f"({last}" if last != "0-0" else "-", count=1))
         ids = requeued + [e[0] for e in nxt]
         if not ids:
             return 0.0
@@ -322,18 +338,19 @@ class HandoffQueue:
 
     async def available_agents(self, language: str) -> int:
         count = 0
-        for name in await self.redis.smembers(keys.AGENTS):
+        for name in cast(set[str], await self.redis.smembers(keys.AGENTS)):
             if await self.redis.get(keys.agent_presence(name)) == "available":
-                languages = (await self.redis.hget(keys.agent(name), "languages") or "").split(",")
+                languages = (cast(str | None, await self.redis.hget(keys.agent(name), "languages")) or "").split(",")
                 count += language in languages
         return count
 
     async def dead_letters(self, count: int = 50) -> list[dict[str, Any]]:
-        return [{"id": i, **f} for i, f in await self.redis.xrevrange(keys.HANDOFF_DEAD, count=count)]
+        return [{"id": i, **f} for i, f in _entries_of(await self.redis.xrevrange(keys.HANDOFF_DEAD, count=count))]
 
     async def dispositions_today(self) -> dict[str, int]:
         day = datetime.now(IST).strftime("%Y-%m-%d")
-        return {k: int(v) for k, v in (await self.redis.hgetall(keys.dispositions_on(day))).items()}
+        counts = cast(dict[str, str], await self.redis.hgetall(keys.dispositions_on(day)))
+        return {k: int(v) for k, v in counts.items()}
 
     async def handled_today(self) -> list[float]:
         day = datetime.now(IST).strftime("%Y-%m-%d")
@@ -351,7 +368,7 @@ class HandoffQueue:
         await self.redis.publish(keys.CONSOLE_EVENTS, json.dumps({"type": "queues", "language": language}))
 
 
-def _to_hash(assignment: Assignment) -> dict[str, str]:
+def _to_hash(assignment: Assignment) -> dict[FieldT, EncodableT]:
     return {k: str(v) for k, v in assignment.__dict__.items()}
 
 
@@ -366,3 +383,8 @@ def _from_hash(raw: dict[str, str]) -> Assignment:
         queued_at=float(raw.get("queued_at") or 0),
         taken_at=float(raw.get("taken_at") or 0),
     )
+
+
+def _entries_of(reply: StreamRangeResponse | None) -> list[_Entry]:
+    """An XRANGE or XREVRANGE reply, which is never None for these commands."""
+    return cast(list[_Entry], reply)
