@@ -4,7 +4,7 @@ After Redis restarts, every connection left in a client's pool is dead, and redi
 always notice before it uses one: the command then fails with "Connection closed by server".
 Without retries a voter's message would fail on the first use of each stale connection. With
 them, the command is sent again on a new connection; while Redis is really down, a command
-fails after about half a second instead.
+still fails, after about 0.3 s.
 
 A retry resends a command only when its connection broke. That is safe for what the stale
 connections carry (the server never saw the command); a command whose server died between
