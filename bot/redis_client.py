@@ -14,19 +14,28 @@ check what they change.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError
+from redis.typing import StreamRangeResponse
 
 RETRIES = 3
 BACKOFF_BASE_S = 0.05
 BACKOFF_CAP_S = 0.5
+
+# A stream entry as these clients return it: they decode responses, so ids and fields are str, not bytes.
+StreamEntry = tuple[str, dict[str, str]]
 
 
 def connect(url: str, *, decode_responses: bool = True, **options: Any) -> Redis:
     """A client for `url` (decoding answers to str unless told not to) that survives a Redis restart."""
     retry = Retry(ExponentialWithJitterBackoff(base=BACKOFF_BASE_S, cap=BACKOFF_CAP_S), RETRIES, (ConnectionError,))
     return Redis.from_url(url, decode_responses=decode_responses, retry=retry, **options)
+
+
+def stream_entries(reply: StreamRangeResponse | None) -> list[StreamEntry]:
+    """An XRANGE or XREVRANGE reply, typed as it is (never None for these commands)."""
+    return cast(list[StreamEntry], reply)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import structlog
 from rasa_sdk import Action, Tracker
@@ -15,6 +15,7 @@ from bot import keys
 from bot.actions.common import channel_of, redis
 from bot.consent import ConsentState, conversation_hash, ledger_entry
 from bot.handoff import ERASE_KEY
+from bot.redis_client import stream_entries
 
 log = structlog.get_logger(__name__)
 
@@ -25,8 +26,7 @@ PERSONAL_SLOTS = ("epic_number", "pin_code", "constituency", "state", "volunteer
 
 async def callback_entries(conversation_id: str) -> list[str]:
     """Ids of the voter's call-back requests still waiting (they hold the phone number)."""
-    # The client decodes responses: ids and fields are str.
-    entries = cast(list[tuple[str, dict[str, str]]], await redis().xrange(keys.CALLBACKS))
+    entries = stream_entries(await redis().xrange(keys.CALLBACKS))
     return [entry_id for entry_id, fields in entries if fields.get("conversation_id") == conversation_id]
 
 

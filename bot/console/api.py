@@ -12,7 +12,7 @@ import json
 import statistics
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import structlog
@@ -23,6 +23,7 @@ from bot.console.accounts import Accounts, Agent, LoginThrottled, Role
 from bot.handoff import HandoffReason, HandoffSignal
 from bot.handoff.queue import Disposition, HandoffQueue
 from bot.keys import CALLBACKS, CONSOLE_EVENTS, agent_chats, agent_presence, callback_status
+from bot.redis_client import stream_entries
 
 if TYPE_CHECKING:
     from bot.router import Router
@@ -225,9 +226,7 @@ class Console:
     async def _open_callbacks(self) -> list[dict[str, Any]]:
         redis = self.router.redis
         found = []
-        # The client decodes responses: ids and fields are str.
-        entries = cast(list[tuple[str, dict[str, str]]], await redis.xrange(CALLBACKS, count=500))
-        for entry_id, fields in entries:
+        for entry_id, fields in stream_entries(await redis.xrange(CALLBACKS, count=500)):
             if await redis.exists(callback_status(entry_id)):
                 continue
             try:
@@ -254,7 +253,7 @@ class Console:
             return _error(409, "someone already marked this call-back")
         await redis.hset(callback_status(entry_id), mapping={"by": agent.name, "at": str(time.time()), "note": note})
         # The number was kept only for the call: drop it from the request now.
-        fields = cast(list[tuple[str, dict[str, str]]], await redis.xrange(CALLBACKS, min=entry_id, max=entry_id))[0][1]
+        fields = stream_entries(await redis.xrange(CALLBACKS, min=entry_id, max=entry_id))[0][1]
         await redis.hset(callback_status(entry_id), mapping={"language": fields.get("language", "")})
         await redis.expire(callback_status(entry_id), 90 * 24 * 3600)
         await redis.xdel(CALLBACKS, entry_id)

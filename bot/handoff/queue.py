@@ -23,20 +23,18 @@ from typing import Any, cast
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
-from redis.typing import EncodableT, FieldT, StreamRangeResponse
+from redis.typing import EncodableT, FieldT
 
 from bot import keys, metrics
 from bot.handoff import HandoffSignal
 from bot.models import Mode
+from bot.redis_client import StreamEntry, stream_entries
 
 log = structlog.get_logger(__name__)
 
 IST = timezone(timedelta(hours=5, minutes=30))
 JANITOR = "_janitor"
 DEFAULT_HANDLE_S = 300.0  # assumed handle time until there is history
-
-# A stream entry as our clients return it: they decode responses, so ids and fields are str, not bytes.
-_Entry = tuple[str, dict[str, str]]
 
 
 class Disposition(str, Enum):
@@ -111,7 +109,7 @@ class HandoffQueue:
         if entry_id in requeued:
             return requeued.index(entry_id) + 1
         last = await self._last_delivered(stream)
-        ahead = _entries_of(await self.redis.xrange(stream, min=f"({last}" if last != "0-0" else "-", max=entry_id))
+        ahead = stream_entries(await self.redis.xrange(stream, min=f"({last}" if last != "0-0" else "-", max=entry_id))
         return len(requeued) + len(ahead)
 
     async def waiting(self, language: str) -> list[str]:
@@ -119,14 +117,14 @@ class HandoffQueue:
         stream = await self._stream(language)
         requeued = cast(list[str], await self.redis.lrange(keys.handoff_requeue(language), 0, -1))
         last = await self._last_delivered(stream)
-        fresh = _entries_of(await self.redis.xrange(stream, min=f"({last}" if last != "0-0" else "-"))
+        fresh = stream_entries(await self.redis.xrange(stream, min=f"({last}" if last != "0-0" else "-"))
         fields = [f for _, f in await self._entries(stream, requeued)] + [f for _, f in fresh]
         return [f["conversation_id"] for f in fields if f.get("conversation_id")]
 
-    async def _entries(self, stream: str, ids: list[str]) -> list[_Entry]:
-        found: list[_Entry] = []
+    async def _entries(self, stream: str, ids: list[str]) -> list[StreamEntry]:
+        found: list[StreamEntry] = []
         for entry_id in ids:
-            found += _entries_of(await self.redis.xrange(stream, min=entry_id, max=entry_id))
+            found += stream_entries(await self.redis.xrange(stream, min=entry_id, max=entry_id))
         return found
 
     async def estimated_wait_s(self, position: int, language: str) -> float:
@@ -167,7 +165,7 @@ class HandoffQueue:
                     return assignment
         return None
 
-    async def _next_entry(self, stream: str, language: str, agent: str) -> _Entry | None:
+    async def _next_entry(self, stream: str, language: str, agent: str) -> StreamEntry | None:
         while (requeued := cast(str | None, await self.redis.lpop(keys.handoff_requeue(language)))) is not None:
             # An entry deleted meanwhile comes back without fields.
             claimed = cast(
@@ -178,7 +176,7 @@ class HandoffQueue:
                 return claimed[0][0], claimed[0][1]
         # RESP2's reply: [[stream, entries]], here for the one stream asked for.
         read = cast(
-            list[tuple[str, list[_Entry]]],
+            list[tuple[str, list[StreamEntry]]],
             await self.redis.xreadgroup(keys.HANDOFF_GROUP, agent, {stream: ">"}, count=1),
         )
         if not read or not read[0][1]:
@@ -322,14 +320,14 @@ class HandoffQueue:
         groups = await self.redis.xinfo_groups(stream)
         lag = next((g.get("lag") for g in groups if g["name"] == keys.HANDOFF_GROUP), None)
         if lag is None:  # Redis < 7: count undelivered entries by hand
-            lag = len(_entries_of(await self.redis.xrange(stream, min=f"({await self._last_delivered(stream)}")))
+            lag = len(stream_entries(await self.redis.xrange(stream, min=f"({await self._last_delivered(stream)}")))
         return int(lag) + int(await self.redis.llen(keys.handoff_requeue(language)))
 
     async def oldest_wait_s(self, language: str) -> float:
         stream = await self._stream(language)
         requeued = cast(list[str], await self.redis.lrange(keys.handoff_requeue(language), 0, -1))
         last = await self._last_delivered(stream)
-        nxt = _entries_of(await self.redis.xrange(stream, min=f"({last}" if last != "0-0" else "-", count=1))
+        nxt = stream_entries(await self.redis.xrange(stream, min=f"({last}" if last != "0-0" else "-", count=1))
         ids = requeued + [e[0] for e in nxt]
         if not ids:
             return 0.0
@@ -345,7 +343,7 @@ class HandoffQueue:
         return count
 
     async def dead_letters(self, count: int = 50) -> list[dict[str, Any]]:
-        return [{"id": i, **f} for i, f in _entries_of(await self.redis.xrevrange(keys.HANDOFF_DEAD, count=count))]
+        return [{"id": i, **f} for i, f in stream_entries(await self.redis.xrevrange(keys.HANDOFF_DEAD, count=count))]
 
     async def dispositions_today(self) -> dict[str, int]:
         day = datetime.now(IST).strftime("%Y-%m-%d")
@@ -383,8 +381,3 @@ def _from_hash(raw: dict[str, str]) -> Assignment:
         queued_at=float(raw.get("queued_at") or 0),
         taken_at=float(raw.get("taken_at") or 0),
     )
-
-
-def _entries_of(reply: StreamRangeResponse | None) -> list[_Entry]:
-    """An XRANGE or XREVRANGE reply, which is never None for these commands."""
-    return cast(list[_Entry], reply)
