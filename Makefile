@@ -64,19 +64,19 @@ test: setup train browser
 
 # The content team's loop (docs/content.md): check, test, reload.
 check: setup
-	$(PY) -m bot.content.lint --rasa
+	$(PY) -m bot content check --rasa
 
 # Both test runs and the report, whatever fails; non-zero exit if anything failed.
 test-content: setup train
 	@status=0; \
 	$(PY) -m pytest -m quality -v || status=1; \
 	$(PY) -m pytest -v tests/test_assistant_quality.py::test_conversations_pass_end_to_end || status=1; \
-	$(PY) -m bot.content.report results/nlu || status=1; \
+	$(PY) -m bot content report results/nlu || status=1; \
 	exit $$status
 
 # Rasa's address and token: SAMVAD_RASA_URL, SAMVAD_RASA_TOKEN (as for the gateway).
 reload: train
-	$(PY) -m bot.content.reload
+	$(PY) -m bot content reload
 
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest -m "not rasa and not slow and not browser"

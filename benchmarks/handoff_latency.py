@@ -22,7 +22,7 @@ from bot import keys, logs
 from bot.app import create_app
 from bot.console.accounts import Accounts, Role
 from bot.handoff import HandoffReason, HandoffSignal
-from bot.handoff.queue import HandoffQueue
+from bot.conversation import Conversations
 from bot.settings import Settings
 from tests.helpers.telegram_api import FakeTelegram, text_update
 
@@ -51,12 +51,12 @@ async def run(messages: int, voters: int, redis_url: str) -> dict[str, float]:
     base = str(gateway.make_url("")).rstrip("/")
     settings_origin = settings.public_url
 
-    queue = HandoffQueue(redis)
+    queue = Conversations(redis)
     await Accounts(redis).add("bench", PASSWORD, role=Role.AGENT, languages=["hi"], capacity=voters)
     for n in range(voters):
         conv = f"tg:{7000000 + n}"
         await redis.hset(keys.voter(conv), mapping={"channel": "telegram", "chat_id": conv[3:], "language": "hi"})
-        await queue.enqueue(conv, HandoffSignal(reason=HandoffReason.ASK_HUMAN, language="hi"))
+        await queue.hand_off(conv, HandoffSignal(reason=HandoffReason.ASK_HUMAN, language="hi"))
         await queue.take_next("bench", ["hi"])
 
     sent_at: dict[str, float] = {}

@@ -14,13 +14,19 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.asyncio import Redis
 
 from bot import metrics, redis_client
+from bot.channels import webchat
 from bot.channels.telegram import TelegramChannel, build_application
-from bot.channels.webchat import SOCKETS, WebchatChannel
+from bot.channels.webchat import SOCKETS, WEBCHAT, WebchatChannel
 from bot.console.api import Console
+from bot.console.services import ConsoleServices
+from bot.conversation import Conversations
+from bot.deadletters import DeadKind, DeadLetters
 from bot.handoff.hours import AgentHours
 from bot.handoff.queue import HandoffQueue
 from bot.language import Language
+from bot.maintenance import Maintenance, Task
 from bot.models import Channel
+from bot.outbox import Outbox
 from bot.rasa_client import RasaClient
 from bot.router import Router
 from bot.settings import Settings
@@ -34,7 +40,6 @@ REDIS = web.AppKey("redis", Redis)
 ROUTER = web.AppKey("router", Router)
 RASA = web.AppKey("rasa", RasaClient)
 TELEGRAM = web.AppKey("telegram", TelegramChannel)
-WEBCHAT = web.AppKey("webchat", WebchatChannel)
 CONSOLE = web.AppKey("console", Console)
 
 TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
@@ -50,8 +55,6 @@ def create_app(settings: Settings, *, telegram_polling: bool = False) -> web.App
     app = web.Application(middlewares=[error_middleware], client_max_size=1024 * 1024)
     app[SETTINGS] = settings
     app[SOCKETS] = weakref.WeakSet()
-    webchat = WebchatChannel(public_url=settings.public_url, extra_origins=settings.webchat_origins)
-    app[WEBCHAT] = webchat
     app.add_routes(webchat.routes())
     console = Console(
         public_url=settings.public_url,
@@ -97,20 +100,31 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         settings.rasa_timeout_s,
         tracker_store=trackers,
     )
+    dead = DeadLetters(redis, ttl_s=settings.dead_letter_ttl_s)
+    conversations = Conversations(redis, HandoffQueue(redis))
+    outbox = Outbox(store, dead)
     router = Router(
         redis=redis,
         store=store,
         rasa=rasa,
         texts=Texts.load(settings.texts_file),
-        handoff=HandoffQueue(redis),
+        conversations=conversations,
+        outbox=outbox,
+        dead=dead,
         max_message_chars=settings.max_message_chars,
         hours=AgentHours(settings.agent_hours, settings.agent_days),
         max_wait_s=settings.handoff_max_wait_s,
         rasa_down_handoff_after_s=settings.rasa_down_handoff_after_s,
+        retry_max_age_s=settings.retry_max_age_s,
     )
-    app[WEBCHAT].bind(router, store)
-    app[CONSOLE].bind(router)
-    router.add_sender(Channel.WEBCHAT, app[WEBCHAT])
+    chat = WebchatChannel(
+        intake=router, store=store, public_url=settings.public_url, extra_origins=settings.webchat_origins
+    )
+    outbox.add_sender(Channel.WEBCHAT, chat)
+    app[WEBCHAT] = chat
+    app[CONSOLE].bind(
+        ConsoleServices(redis=redis, store=store, conversations=conversations, dead=dead, voice=router, rasa=rasa)
+    )
     app[REDIS], app[RASA], app[ROUTER] = redis, rasa, router
     yield
     await router.lanes.close()
@@ -125,7 +139,7 @@ def _telegram(polling: bool):  # type: ignore[no-untyped-def]
         settings, router = app[SETTINGS], app[ROUTER]
         application = build_application(settings, polling=polling)
         channel = TelegramChannel(application, router, router.store, router.texts, settings)
-        router.add_sender(Channel.TELEGRAM, channel)
+        router.outbox.add_sender(Channel.TELEGRAM, channel)
         app[TELEGRAM] = channel
         await application.initialize()
         await application.start()
@@ -155,14 +169,14 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     router, settings = app[ROUTER], app[SETTINGS]
     if upgraded := await router.store.upgrade_resume_pending():
         log.info("carried paused conversations over from the older gateway's set", count=upgraded)
+    if upgraded := await router.outage.upgrade() + await router.dead.upgrade():
+        log.info("carried held and dead messages over from the older gateway's lists", count=upgraded)
     resumed = await router.lanes.resume_all()
     if resumed:
         log.info("resumed unfinished conversations", count=resumed)
     stop = asyncio.Event()
-    tasks = [
-        asyncio.create_task(router.run_maintenance(settings.rasa_retry_interval_s, stop), name="maintenance"),
-        asyncio.create_task(_janitor(router.handoff, settings.agent_abandon_after_s, stop), name="janitor"),
-    ]
+    maintenance = _maintenance(router, settings)
+    tasks = [asyncio.create_task(maintenance.run(stop), name="maintenance")]
     yield
     # Ask the loops to stop rather than cancel them mid-call: a cancelled Redis call can swallow the cancel.
     stop.set()
@@ -173,16 +187,25 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
             log.warning("background task did not stop in time", task=task.get_name())
 
 
-async def _janitor(queue: HandoffQueue, abandon_after_s: float, stop: asyncio.Event) -> None:
-    """Put conversations of agents who vanished back at the head of the queue."""
-    while not stop.is_set():
-        try:
-            await queue.sweep(abandon_after_s)
-        except Exception:
-            metrics.ERRORS.labels("janitor").inc()
-            log.exception("janitor round failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), min(abandon_after_s / 4, 15.0))
+def _maintenance(router: Router, settings: Settings) -> Maintenance:
+    every = settings.rasa_retry_interval_s
+    janitor_every = min(settings.agent_abandon_after_s / 4, 15.0)
+    conversations = router.conversations
+
+    async def trim() -> None:
+        for kind in DeadKind:
+            await router.dead.trim(kind)
+
+    tasks = [
+        Task("replay", every, router.outage.replay),
+        Task("escalate", every, lambda: router.outage.escalate(router.escalate)),
+        Task("positions", every, router.positions.update),
+        Task("repair", every, conversations.repair),
+        Task("inboxes", every, router.lanes.resume_all),
+        Task("janitor", janitor_every, lambda: conversations.sweep(settings.agent_abandon_after_s)),
+        Task("trim", 600.0, trim),
+    ]
+    return Maintenance(router.redis, tasks, tick_s=min(every, janitor_every))
 
 
 async def _close_sockets(app: web.Application) -> None:
@@ -231,8 +254,8 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def metrics_view(request: web.Request) -> web.Response:
-    router = request.app[ROUTER]
+    queue = request.app[ROUTER].conversations.queue
     with contextlib.suppress(Exception):
         for language in Language:
-            await router.handoff.refresh_depth(language.value)
+            await queue.refresh_depth(language.value)
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -1,20 +1,26 @@
-"""Command line: `python -m bot serve | demo | agents | campaign`."""
+"""The one command line: `python -m bot serve | demo | agents | campaign | content | electoral`.
+
+A bad setting stops every subcommand the same way: one line per problem, naming the variable, exit 2.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import getpass
+import secrets
 import signal
 import sys
 import time
 
+import structlog
 from aiohttp import web
 
-from bot import logs
+from bot import electoral, logs
 from bot.content import cli as content_cli
 from bot.outreach import cli as outreach_cli
-from bot.settings import Settings
+from bot.settings import DEFAULT_RASA_TOKEN, SettingsError
+from bot.settings import load as load_settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,15 +32,30 @@ def main(argv: list[str] | None = None) -> int:
     _agents_parser(sub)
     outreach_cli.add_parser(sub)
     content_cli.add_parser(sub)
+    places = sub.add_parser("electoral", help="electoral data: the NLU look-up tables").add_subparsers(
+        dest="action", required=True
+    )
+    electoral.add_lookups_arguments(places.add_parser("lookups", help="write nlu/entities.yml's look-up tables"))
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except SettingsError as exc:
+        for problem in exc.problems:
+            print(f"invalid setting: {problem}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "serve":
         return serve_gateway(polling=args.polling)
     if args.command == "agents":
         return asyncio.run(manage_agents(args))
     if args.command == "campaign":
         return outreach_cli.run(args)
-    if args.command == "review":
+    if args.command in ("review", "content"):
         return content_cli.run(args)
+    if args.command == "electoral":
+        return electoral.run_lookups(args)
     return run_demo()
 
 
@@ -67,7 +88,7 @@ async def manage_agents(args: argparse.Namespace) -> int:
     from bot import redis_client
     from bot.console.accounts import Accounts, Role
 
-    redis = redis_client.connect(Settings().redis_url)
+    redis = redis_client.connect(load_settings().redis_url)
     accounts = Accounts(redis)
     try:
         if args.action == "add":
@@ -102,12 +123,10 @@ async def manage_agents(args: argparse.Namespace) -> int:
 def serve_gateway(*, polling: bool) -> int:
     from bot.app import create_app
 
-    try:
-        settings = Settings()
-    except Exception as exc:  # a bad setting stops start-up with a message that names it
-        print(f"Invalid settings: {exc}", file=sys.stderr)
-        return 2
+    settings = load_settings()
     logs.configure(settings.log_level, settings.log_json)
+    for warning in settings.warnings():
+        structlog.get_logger(__name__).warning("unsafe setting", detail=warning)
     polling = polling or (settings.telegram_enabled and not settings.webhook_url)
     web.run_app(create_app(settings, telegram_polling=polling), host=settings.host, port=settings.port, print=None)
     return 0
@@ -120,7 +139,7 @@ def _interrupt(*_: object) -> None:
 def run_demo() -> int:
     from bot.devstack import Stack, free_port, wait_for_http
 
-    settings = Settings()
+    settings = load_settings()
     stack = Stack()
     signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -129,9 +148,16 @@ def run_demo() -> int:
         actions = stack.start_actions(free_port(), redis_url)
         print(f"actions: {actions}")
         token = settings.rasa_token.get_secret_value()
+        if token == DEFAULT_RASA_TOKEN:  # the demo's own Rasa: a fresh random token rather than the known default
+            token = secrets.token_urlsafe(24)
         rasa = stack.start_rasa(free_port(), token, redis_url, actions)
         print(f"rasa:    {rasa} (API on 127.0.0.1 only, token required)")
-        env = {"REDIS_URL": redis_url, "SAMVAD_RASA_URL": rasa, "SAMVAD_RASA_TRACKER_REDIS_URL": stack.rasa_redis_url}
+        env = {
+            "REDIS_URL": redis_url,
+            "SAMVAD_RASA_URL": rasa,
+            "SAMVAD_RASA_TOKEN": token,
+            "SAMVAD_RASA_TRACKER_REDIS_URL": stack.rasa_redis_url,
+        }
         stack.spawn("gateway", [sys.executable, "-m", "bot", "serve"], env)
         gateway = f"http://{settings.host}:{settings.port}"
         wait_for_http(f"{gateway}/healthz", "gateway", 30, proc=stack.procs["gateway"])

@@ -17,6 +17,7 @@ numbers, Devanagari digits), and the generator of the NLU look-up tables::
 
 from __future__ import annotations
 
+import argparse
 import csv
 import re
 import sys
@@ -237,31 +238,25 @@ def iter_place_names(roll: ElectoralRoll) -> Iterator[tuple[str, str, str]]:
             yield "state", station.state, spelling
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m bot.electoral lookups [--data-dir DIR] [--out FILE] [--check]``."""
-    import argparse
-
-    from bot import nlu_lookups
-
-    parser = argparse.ArgumentParser(prog="python -m bot.electoral")
-    sub = parser.add_subparsers(dest="command", required=True)
-    lookups = sub.add_parser("lookups", help="write the constituency/state look-up tables into nlu/entities.yml")
+def add_lookups_arguments(lookups: argparse.ArgumentParser) -> None:
+    """`python -m bot electoral lookups [--data-dir DIR] [--out FILE] [--check]`."""
     root = Path(__file__).resolve().parent.parent
     lookups.add_argument("--data-dir", type=Path, default=root / "data")
     lookups.add_argument("--out", type=Path, default=root / "nlu" / "entities.yml")
     lookups.add_argument("--check", action="store_true", help="exit 1 if the file is out of date")
-    args = parser.parse_args(argv)
+
+
+def run_lookups(args: argparse.Namespace) -> int:
+    from bot import nlu_lookups
+
     try:
         changed = nlu_lookups.update_file(args.data_dir, args.out, check=args.check)
     except DataFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.check and changed:
-        print(f"{args.out} is out of date: run `python -m bot.electoral lookups`", file=sys.stderr)
+        print(f"{args.out} is out of date: run `python -m bot electoral lookups`", file=sys.stderr)
         return 1
     print(f"{args.out}: {'updated' if changed else 'up to date'}")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -62,3 +62,14 @@ class DeliveryFailed(SamvadError):
     """The platform refused the message for good (bad chat id, bad text), or the network kept failing."""
 
     message = "the message could not be delivered"
+
+
+class InvalidTransition(SamvadError):
+    """A conversation cannot move from the state it is in to the one asked for."""
+
+    message = "invalid conversation transition"
+
+    def __init__(self, conversation_id: str, current: str, wanted: str) -> None:
+        super().__init__(f"{conversation_id}: cannot go from {current} to {wanted}", conversation_id=conversation_id)
+        self.current = current
+        self.wanted = wanted

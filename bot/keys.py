@@ -47,6 +47,7 @@ def personal(conversation_id: str) -> list[str]:
         consent(conversation_id),
         apologized(conversation_id),
         waiting_notice(conversation_id),
+        assignment(conversation_id),
     ]
 
 
@@ -57,7 +58,10 @@ def telegram_update(update_id: int) -> str:
 
 SUBSCRIBERS = f"{PREFIX}:subscribers"  # set of conversation ids with consent
 CONSENT_LEDGER = f"{PREFIX}:consent:ledger"  # stream: every consent change
-RETRY = f"{PREFIX}:retry"  # list: messages Rasa could not answer, to replay
+# Lists: messages Rasa could not answer, to replay, and those being replayed now (moved there with LMOVE, removed
+# once back in their inbox). One hash tag, so LMOVE between them works on Redis Cluster too.
+RETRY = f"{PREFIX}:{{retry}}"
+RETRY_PROCESSING = f"{PREFIX}:{{retry}}:processing"
 VOLUNTEERS = f"{PREFIX}:volunteers"  # set of conversation ids that signed up
 
 
@@ -72,7 +76,25 @@ def lane_lock(conversation_id: str) -> str:
 
 
 INBOX_PATTERN = f"{PREFIX}:inbox:*"
-DEAD_LETTERS = f"{PREFIX}:deadletter:inbox"  # list: inbox entries that failed to process
+# Streams, trimmed by age: inbox messages that failed to process (fields conversation_id, raw, error, at), and
+# replies that could not be sent after the channel's retries (conversation_id, channel, text, reason, at).
+DEAD_LETTERS = f"{PREFIX}:dead:inbox"
+OUTBOUND_DEAD = f"{PREFIX}:dead:outbound"
+# Lists older gateways kept (the retry list without a hash tag, the inbox dead letters as a list): moved into the
+# keys above once at start-up (bot/outage.py).
+LEGACY_RETRY = f"{PREFIX}:retry"
+LEGACY_DEAD_LETTERS = f"{PREFIX}:deadletter:inbox"
+
+
+def replayed(conversation_id: str, held_id: str) -> str:
+    """String with a TTL: a held message already put back in its inbox (a replay that ran twice adds it once)."""
+    return f"{PREFIX}:replayed:{{{conversation_id}}}:{held_id}"
+
+
+# Sorted set: conversations whose hand-off began (mode queued) but may lack their stream entry yet; score is
+# when it began. Written before the transition and cleared after it, so a crash in between is repaired.
+HANDOFF_PENDING = f"{PREFIX}:handoff:pending"
+MAINTENANCE_LEASE = f"{PREFIX}:maintenance:lease"  # string with a TTL: the replica running maintenance now
 
 
 def handoff_queue(language: str) -> str:

@@ -37,8 +37,13 @@ return first
 # was lost (see bot/redis_client.py), and must not drop the next message then.
 _NEXT = """
 if redis.call('lindex', KEYS[2], 0) == ARGV[2] then redis.call('lpop', KEYS[2]) end
-redis.call('pexpire', KEYS[1], ARGV[1])
+if redis.call('get', KEYS[1]) == ARGV[3] then redis.call('pexpire', KEYS[1], ARGV[1]) end
 return redis.call('lindex', KEYS[2], 0)
+"""
+# Renew the lease only while this process holds it (token check in the same step); 1 if renewed.
+_RENEW = """
+if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('pexpire', KEYS[1], ARGV[2])
 """
 # Give the lease back if we still hold it; return how many messages arrived meanwhile.
 _RELEASE = """
@@ -68,6 +73,8 @@ LEASED = 2
 
 # (conversation id, the message, what `on_store` returned if this process took the lease as it stored it)
 Processor = Callable[[str, str, Any], Awaitable[None]]
+# (conversation id, the message, what went wrong): keeps a message that could not be processed
+OnFailure = Callable[[str, str, str], Awaitable[object]]
 
 
 class Lanes:
@@ -80,10 +87,17 @@ class Lanes:
     """
 
     def __init__(
-        self, redis: Redis, process: Processor, *, once_ttl_s: int = 48 * 3600, on_store: str = _NO_HOOK
+        self,
+        redis: Redis,
+        process: Processor,
+        *,
+        on_failure: OnFailure,
+        once_ttl_s: int = 48 * 3600,
+        on_store: str = _NO_HOOK,
     ) -> None:
         self.redis = redis
         self._process = process
+        self._on_failure = on_failure
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()  # kicked while their worker was busy
         # Lease taken when the message was stored: start with it (and what on_store returned).
@@ -92,6 +106,7 @@ class Lanes:
         self._take = redis.register_script(_TAKE)
         self._next = redis.register_script(_NEXT)
         self._release = redis.register_script(_RELEASE)
+        self._renew_script = redis.register_script(_RENEW)
         self._submit = redis.register_script(on_store + _SUBMIT)
         self._once_ttl_s = once_ttl_s
 
@@ -153,7 +168,7 @@ class Lanes:
             try:
                 while raw is not None:
                     await self._run_one(conversation_id, raw, hooked)
-                    raw, hooked = await self._next(keys=lane, args=[LEASE_MS, raw]), None
+                    raw, hooked = await self._next(keys=lane, args=[LEASE_MS, raw, self._token]), None
             finally:
                 renew.cancel()
                 # How many arrived meanwhile: a message pushed just before the release would otherwise wait.
@@ -164,16 +179,20 @@ class Lanes:
     async def _renew(self, lease: str) -> None:
         while True:
             await asyncio.sleep(RENEW_EVERY_S)
-            await self.redis.pexpire(lease, LEASE_MS)
+            if not await self._renew_script(keys=[lease], args=[self._token, LEASE_MS]):
+                # Another process holds the lane now (this one stalled past the lease): leave its lease alone.
+                metrics.ERRORS.labels("lane_lease_lost").inc()
+                log.warning("lane lease lost", lease=lease)
+                return
 
     async def _run_one(self, conversation_id: str, raw: str, hooked: Any) -> None:
         try:
             await self._process(conversation_id, raw, hooked)
-        except Exception:
+        except Exception as exc:
             # A message that cannot be processed must not block the voter's lane: keep it for review.
             metrics.ERRORS.labels("processing").inc()
-            log.exception("processing failed; message kept in the dead-letter list", conversation_id=conversation_id)
-            await self.redis.rpush(keys.DEAD_LETTERS, raw)
+            log.exception("processing failed; message kept in the dead letters", conversation_id=conversation_id)
+            await self._on_failure(conversation_id, raw, f"{type(exc).__name__}: {exc}"[:300])
 
     async def resume_all(self) -> int:
         """At start-up: pick up inboxes that a previous process left unfinished."""

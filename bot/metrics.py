@@ -18,6 +18,9 @@ RASA_LATENCY = Histogram(
 )
 HANDOFF_DEPTH = Gauge("samvad_handoff_queue_depth", "Conversations waiting for a person", ["language"])
 ERRORS = Counter("samvad_errors_total", "Errors by kind", ["kind"])
+SEND_FAILURES = Counter(
+    "samvad_send_failures_total", "Replies the channel could not deliver after its retries", ["channel", "reason"]
+)
 GATEWAY_OWN = Histogram(
     "samvad_gateway_own_seconds",
     "Time the gateway itself spends on a voter message: from the webhook to its last reply sent, "

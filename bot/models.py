@@ -7,6 +7,8 @@ from enum import Enum
 
 from pydantic import BaseModel, Field
 
+from bot.handoff import HandoffSignal
+
 
 class Channel(str, Enum):
     TELEGRAM = "telegram"
@@ -60,6 +62,27 @@ class OutboundMessage(BaseModel):
     text: str
     buttons: list[Button] = []
     author: str = "bot"  # "bot" or "agent": the web chat shows them differently
+
+
+class BotText(BaseModel):
+    """One message of the assistant's reply."""
+
+    text: str
+    buttons: list[Button] = []
+
+
+class AssistantReply(BaseModel):
+    """What the assistant answered one voter message with: its texts, in order, and its signals."""
+
+    texts: list[BotText] = []
+    # The voter chose this language explicitly ("hi" or "en"): answer in it from now on.
+    set_language: str | None = None
+    # A person should take over (see bot/handoff/__init__.py); `handoff_notice` is the index in `texts` of the
+    # assistant's "connecting you" text that came with the signal, left out when nobody is on duty.
+    handoff: HandoffSignal | None = None
+    handoff_notice: int | None = None
+    # The voter confirmed "delete my data": erase after delivering the texts.
+    erase: bool = False
 
 
 def conversation_id(channel: Channel, chat_id: str) -> str:

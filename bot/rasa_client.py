@@ -7,10 +7,13 @@ import time
 from typing import Any
 
 import aiohttp
+from pydantic import ValidationError
 from redis.asyncio import Redis
 
 from bot import metrics
 from bot.errors import RasaUnavailable
+from bot.handoff import ERASE_KEY, HANDOFF_KEY, SET_LANGUAGE_KEY, HandoffSignal
+from bot.models import AssistantReply, BotText, Button
 
 TRACKER_KEY_PREFIX = "samvad:tracker:"  # endpoints.yml: tracker_store key_prefix "samvad"
 
@@ -33,15 +36,24 @@ class RasaClient:
         self._token = token
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
 
-    async def send(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
-        """Send one voter message through the REST channel; return Rasa's bot messages."""
+    async def send(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> AssistantReply:
+        """Send one voter message through the REST channel; return the assistant's reply."""
         body = {"sender": conversation_id, "message": text, "metadata": metadata}
         started = time.perf_counter()
         replies = await self._request("POST", "/webhooks/rest/webhook", json=body)
         metrics.RASA_LATENCY.observe(time.perf_counter() - started)
         if not isinstance(replies, list):
             raise RasaUnavailable(f"unexpected REST reply: {type(replies).__name__}", conversation_id=conversation_id)
-        return replies
+        return parse_reply(replies)
+
+    async def active_form(self, conversation_id: str) -> str | None:
+        """The form the conversation is in now (Rasa's active loop), or None."""
+        tracker = await self._request(
+            "GET", f"/conversations/{conversation_id}/tracker", params={"token": self._token, "include_events": "NONE"}
+        )
+        loop = tracker.get("active_loop") if isinstance(tracker, dict) else None
+        name = loop.get("name") if isinstance(loop, dict) else None
+        return str(name) if name else None
 
     async def resume(self, conversation_id: str) -> None:
         """Un-pause a conversation that a person handled (Rasa's `resume` event).
@@ -113,3 +125,31 @@ class RasaClient:
             return json.loads(body) if body.strip() else None  # PUT /model answers 204, no body
         except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
             raise RasaUnavailable(f"{method} {path}: {exc.__class__.__name__}: {exc}") from exc
+
+
+def parse_reply(messages: list[Any]) -> AssistantReply:
+    """Rasa's REST channel messages as one typed reply; a signal that does not parse is logged and skipped."""
+    reply = AssistantReply()
+    for message in messages:
+        if not isinstance(message, dict):
+            continue
+        custom = message.get("custom")
+        if isinstance(custom, dict):
+            if custom.get(SET_LANGUAGE_KEY) in ("hi", "en"):
+                reply.set_language = str(custom[SET_LANGUAGE_KEY])
+            if HANDOFF_KEY in custom:
+                try:
+                    reply.handoff = HandoffSignal.model_validate(custom[HANDOFF_KEY])
+                    reply.handoff_notice = len(reply.texts) - 1 if reply.texts else None
+                except ValidationError:
+                    metrics.ERRORS.labels("rasa_signal").inc()
+            reply.erase = reply.erase or custom.get(ERASE_KEY) is True
+        text = message.get("text")
+        if isinstance(text, str) and text:
+            buttons = [
+                Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
+                for b in message.get("buttons") or []
+                if isinstance(b, dict)
+            ]
+            reply.texts.append(BotText(text=text, buttons=buttons))
+    return reply

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.handoff.hours import AgentHours
 
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_RASA_TOKEN = "change-me"
 
 
 def _env(name: str) -> AliasChoices:
@@ -37,7 +39,7 @@ class Settings(BaseSettings):
     redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias=_env("REDIS_URL"))
 
     rasa_url: str = Field("http://127.0.0.1:5005", validation_alias=_env("RASA_URL"))
-    rasa_token: SecretStr = Field(SecretStr("change-me"), validation_alias=_env("RASA_TOKEN"))
+    rasa_token: SecretStr = Field(SecretStr(DEFAULT_RASA_TOKEN), validation_alias=_env("RASA_TOKEN"))
     rasa_timeout_s: float = Field(8.0, gt=0)
     # Where Rasa keeps its trackers (endpoints.yml `tracker_store`, e.g. redis://127.0.0.1:6379/1). "Delete my
     # data" removes the voter's tracker there: Rasa's Redis tracker store merges a tracker replaced through the
@@ -62,9 +64,13 @@ class Settings(BaseSettings):
 
     # Voter text longer than this is cut before it reaches Rasa (Telegram's own limit is 4096).
     max_message_chars: int = Field(4096, ge=1)
-    transcript_ttl_s: int = 30 * 24 * 3600
-    transcript_max_turns: int = 200
-    dedup_ttl_s: int = 48 * 3600
+    transcript_ttl_s: int = Field(30 * 24 * 3600, gt=0)
+    transcript_max_turns: int = Field(200, ge=1)
+    dedup_ttl_s: int = Field(48 * 3600, gt=0)
+    # Dead letters (messages that failed to process, replies that could not be sent) are kept this long.
+    dead_letter_ttl_s: float = Field(7 * 24 * 3600, gt=0)
+    # A message held while Rasa was down and older than this goes to the dead letters instead of being replayed.
+    retry_max_age_s: float = Field(48 * 3600, gt=0)
 
     # Hand-off: a conversation whose agent's console has been gone this long goes back to the queue.
     agent_abandon_after_s: float = Field(120.0, gt=0)
@@ -97,6 +103,22 @@ class Settings(BaseSettings):
             raise ValueError("WEBHOOK_URL must be an https:// URL (Telegram only calls https)")
         return value
 
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's own rule for secret_token: 1-256 characters, A-Z a-z 0-9 _ -
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("WEBHOOK_SECRET must be 1-256 letters, digits, _ or - (Telegram's rule)")
+        return value
+
+    @model_validator(mode="after")
+    def _whole_channels(self) -> Settings:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError(
+                "WEBHOOK_URL is set but WEBHOOK_SECRET is not: every update would be refused; set both or neither"
+            )
+        return self
+
     @field_validator("agent_days")
     @classmethod
     def _valid_hours(cls, days: str, info: ValidationInfo) -> str:
@@ -109,6 +131,52 @@ class Settings(BaseSettings):
         AgentHours(window)  # raises a clear ValueError
         return window
 
+    def warnings(self) -> list[str]:
+        """Settings that work but are unsafe outside a demo on one machine."""
+        found = []
+        if self.rasa_token.get_secret_value() == DEFAULT_RASA_TOKEN:
+            found.append("SAMVAD_RASA_TOKEN is the default 'change-me': set a long random token for Rasa's API")
+        if self.host not in ("127.0.0.1", "::1", "localhost"):
+            found.append(f"SAMVAD_HOST={self.host}: the gateway listens beyond loopback (put TLS in front)")
+        return found
+
     @property
     def telegram_enabled(self) -> bool:
         return self.telegram_bot_token is not None and bool(self.telegram_bot_token.get_secret_value())
+
+
+class SettingsError(Exception):
+    """Bad settings, one line per problem, each naming its environment variable."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def load(**overrides: object) -> Settings:
+    """Settings from the environment (and `overrides`); raises SettingsError naming each bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError([_describe(error) for error in exc.errors()]) from None
+
+
+def _describe(error: object) -> str:
+    details = error if isinstance(error, dict) else {}
+    loc = details.get("loc") or ()
+    message = str(details.get("msg", "invalid")).removeprefix("Value error, ")
+    if not loc:  # a rule across several settings: its message names them
+        return message
+    field = str(loc[0])
+    return f"{env_name(field)}: {message}"
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets `field` (the first one it is read from)."""
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info is not None else None
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    if field.startswith("SAMVAD_") or field.isupper():
+        return field
+    return f"SAMVAD_{field.upper()}"

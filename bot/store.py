@@ -27,6 +27,14 @@ class VoterProfile(BaseModel):
     unreachable: bool = False
     # A person handed the conversation back while Rasa was down: un-pause it before the next message.
     resume_pending: bool = False
+    # Written only by bot.conversation; read here so a queued voter without an entry can be healed.
+    queue_entry: str | None = None
+    queue_token: str | None = None
+
+    @property
+    def stranded(self) -> bool:
+        """Queued, but with no queue entry and no hand-off under way: no agent could ever take it."""
+        return self.mode is Mode.QUEUED and not self.queue_entry and not self.queue_token
 
     @property
     def is_new(self) -> bool:
@@ -97,9 +105,6 @@ class VoterStore:
             fields["language_locked"] = "1"
         await self.redis.hset(keys.voter(conversation_id), mapping=fields)
 
-    async def set_mode(self, conversation_id: str, mode: Mode) -> None:
-        await self.redis.hset(keys.voter(conversation_id), "mode", mode.value)
-
     async def mark_unreachable(self, conversation_id: str) -> None:
         await self.redis.hset(keys.voter(conversation_id), "unreachable", "1")
 
@@ -158,6 +163,8 @@ def _profile(conversation_id: str, raw: dict[str, str]) -> VoterProfile:
         first_seen=float(raw.get("first_seen") or 0),
         unreachable=raw.get("unreachable") == "1",
         resume_pending=raw.get("resume_pending") == "1",
+        queue_entry=raw.get("queue_entry") or None,
+        queue_token=raw.get("queue_token") or None,
     )
 
 

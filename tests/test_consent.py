@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 
 from bot import keys
 from bot.consent import conversation_hash
-from bot.router import is_stop_word
+from bot.words import is_stop_word
 from tests.conftest import RASA_DB, redis_url
 from tests.helpers.subscribers import add_subscribers
 from tests.helpers.telegram_api import callback_update, text_update
@@ -82,7 +82,7 @@ async def test_stop_works_while_waiting_for_a_person_and_the_agent_sees_it(make_
     await gw.idle()
     assert "कोई रिमाइंडर नहीं" in " ".join(gw.telegram.texts_to(voter))
     assert not await redis.sismember(keys.SUBSCRIBERS, profile.conversation_id)
-    assert await router.handoff.position(profile.conversation_id) == 1  # still waiting for the person
+    assert await router.conversations.queue.position(profile.conversation_id) == 1  # still waiting for the person
     seen = []
     for _ in range(20):
         message = await listener.get_message(ignore_subscribe_messages=True, timeout=0.1)
@@ -139,10 +139,14 @@ async def test_subscribe_mid_form_stop_and_delete_my_data_leave_nothing_but_the_
 
     asked = await say("find my polling station")
     assert any("EPIC" in text for text in asked), asked
-    stopped = await say("STOP")  # in the middle of the form
-    assert any("will not get any more reminders" in text for text in stopped)
+    left = await say("STOP")  # in the middle of the form: it only leaves the form
+    assert not any("will not get any more reminders" in text for text in left), left
+    assert await redis.sismember(keys.SUBSCRIBERS, conversation)
+    stopped = await say("STOP")  # outside any form: no more outreach
+    assert any("will not get any more reminders" in text for text in stopped), stopped
     assert not await redis.sismember(keys.SUBSCRIBERS, conversation)
-    station = await say("ABC1234567")  # the form carries on
+    await say("find my polling station")
+    station = await say("ABC1234567")
     assert any("ABC1234567" in text or "polling station" in text.lower() for text in station), station
 
     await say("/subscribe_updates", button=True)

@@ -8,10 +8,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot import keys
 from bot.app import ROUTER, create_app
 from bot.console.accounts import Accounts, Role
+from bot.conversation import Conversations
 from bot.handoff import HandoffReason, HandoffSignal
 from bot.handoff.queue import HandoffQueue
 from bot.models import Channel, InboundMessage
 from tests.conftest import make_settings
+from tests.helpers.voters import enqueue
 
 PASSWORD = "correct horse battery"
 API = [
@@ -119,9 +121,8 @@ async def test_take_chat_reply_and_close_through_the_api(client, redis) -> None:
 
 
 async def test_another_agents_chat_is_403(client, redis) -> None:
-    queue = HandoffQueue(redis)
-    await redis.hset(keys.voter("tg:77"), mapping={"channel": "telegram", "chat_id": "77", "mode": "queued"})
-    await queue.enqueue("tg:77", HandoffSignal(reason=HandoffReason.ASK_HUMAN, language="hi"))
+    queue = Conversations(redis)
+    await enqueue(queue, "tg:77", HandoffSignal(reason=HandoffReason.ASK_HUMAN, language="hi"))
     await queue.take_next("meera", ["hi"])
     await login(client, "asha")
     assert (await client.get("/console/api/chats/tg:77")).status == 403

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.content.lint import fix, lint, main
+from bot.cli import main
+from bot.content.lint import fix, lint
 from bot.settings import ROOT
 
 RULES = "min_examples: {en: 2, hi: 2, hinglish: 2}\nmin_examples_by_intent: {}\n"
@@ -295,10 +296,10 @@ def test_stray_invisible_characters(content: Path) -> None:
     messages = only(content, "stray-character")
     assert messages == [
         f"domain.yml:{line_of(content, 'domain.yml', 'क्या मदद')}: invisible character U+00AD SOFT HYPHEN at column 33: "
-        "delete it (often pasted from a web page or a word processor); `python -m bot.content.lint --fix` removes it "
+        "delete it (often pasted from a web page or a word processor); `python -m bot content check --fix` removes it "
         "[stray-character]",
         f"nlu/main.yml:{line_of(content, 'nlu/main.yml', 'hi')}: invisible character U+200B ZERO WIDTH SPACE at "
-        "column 9: delete it (often pasted from a web page or a word processor); `python -m bot.content.lint --fix` "
+        "column 9: delete it (often pasted from a web page or a word processor); `python -m bot content check --fix` "
         "removes it [stray-character]",
     ]
 
@@ -323,9 +324,9 @@ def test_a_yaml_error_is_located(content: Path) -> None:
 
 
 def test_the_command_exits_non_zero_and_prints_file_and_line(content: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--root", str(content)]) == 0
+    assert main(["content", "check", "--root", str(content)]) == 0
     edit(content, "nlu/main.yml", "    - kaise ho", "    - कैसे हो")
-    assert main(["--root", str(content)]) == 1
+    assert main(["content", "check", "--root", str(content)]) == 1
     out = capsys.readouterr().out
     assert f"nlu/main.yml:{line_of(content, 'nlu/main.yml', 'कैसे हो')}: 'कैसे हो' is in a `lang: hinglish`" in out
     assert "1 content problem(s)" in out

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.content.report import build, macro_f1, main, table, write
+from bot.cli import main
+from bot.content.report import build, macro_f1, table, write
 from tests.test_content_lint import NLU
 
 
@@ -83,5 +84,5 @@ def test_macro_f1_counts_every_gold_label() -> None:
 
 
 def test_the_command_says_when_there_are_no_results(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([str(tmp_path)]) == 1
+    assert main(["content", "report", str(tmp_path)]) == 1
     assert "run `make test-content`" in capsys.readouterr().err

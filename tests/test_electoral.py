@@ -9,13 +9,13 @@ import pytest
 import yaml
 
 from bot import nlu_lookups
+from bot.cli import main
 from bot.electoral import (
     DataFileError,
     ElectoralRoll,
     find_epic,
     find_phone,
     find_pin,
-    main,
     mask,
     normalize_epic,
     normalize_pin,
@@ -202,17 +202,17 @@ def test_entity_patterns(entity: str, text: str, found: list[str]) -> None:
 
 
 def test_entities_file_is_up_to_date_with_the_data(tmp_path: Path) -> None:
-    assert main(["lookups", "--check"]) == 0
+    assert main(["electoral", "lookups", "--check"]) == 0
 
 
 def test_lookup_generator_rewrites_only_its_section(tmp_path: Path) -> None:
     target = tmp_path / "entities.yml"
     target.write_text('version: "3.1"\nnlu:\n- regex: pin_code\n  examples: |\n    - [0-9]{6}\n', encoding="utf-8")
-    assert main(["lookups", "--out", str(target), "--check"]) == 1
-    assert main(["lookups", "--out", str(target)]) == 0
+    assert main(["electoral", "lookups", "--out", str(target), "--check"]) == 1
+    assert main(["electoral", "lookups", "--out", str(target)]) == 0
     text = target.read_text(encoding="utf-8")
     assert text.startswith('version: "3.1"\nnlu:\n- regex: pin_code')
     assert nlu_lookups.BEGIN in text and nlu_lookups.END in text
     assert "- synonym: Varanasi" in text and "    - बनारस" in text
-    assert main(["lookups", "--out", str(target), "--check"]) == 0  # idempotent
+    assert main(["electoral", "lookups", "--out", str(target), "--check"]) == 0  # idempotent
     assert yaml.safe_load(text)["nlu"]

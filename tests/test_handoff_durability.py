@@ -15,12 +15,13 @@ from aiohttp.test_utils import TestServer
 
 from bot import keys
 from bot.console.accounts import Accounts, Role
+from bot.conversation import Conversations
 from bot.devstack import Stack, free_port, wait_for_http
 from bot.handoff import HandoffReason, HandoffSignal
-from bot.handoff.queue import HandoffQueue
 from bot.settings import ROOT
 from tests.conftest import WEBHOOK_SECRET, redis_url
 from tests.helpers.telegram_api import FakeTelegram, text_update
+from tests.helpers.voters import enqueue
 
 PASSWORD = "correct horse battery"
 
@@ -42,9 +43,9 @@ async def queue_state(redis: aioredis.Redis) -> dict[str, object]:
 async def test_redis_restart_with_aof_loses_and_duplicates_nothing(own_redis) -> None:
     port, start, stop = own_redis
     client = aioredis.Redis.from_url(f"redis://127.0.0.1:{port}/0", decode_responses=True)
-    queue = HandoffQueue(client)
+    queue = Conversations(client)
     for n in range(10):
-        await queue.enqueue(f"tg:{n}", signal_for("hi" if n % 2 else "en"))
+        await enqueue(queue, f"tg:{n}", signal_for("hi" if n % 2 else "en"))
     taken = [await queue.take_next("asha", ["hi"]), await queue.take_next("ravi", ["en"])]
     before = await queue_state(client)
     await client.aclose()
@@ -52,7 +53,7 @@ async def test_redis_restart_with_aof_loses_and_duplicates_nothing(own_redis) ->
     stop(signal.SIGKILL)  # a crash, not a clean shutdown: only the append-only file survives
     start()
     client = aioredis.Redis.from_url(f"redis://127.0.0.1:{port}/0", decode_responses=True)
-    queue = HandoffQueue(client)
+    queue = Conversations(client)
     try:
         assert await queue_state(client) == before
         for assignment in taken:
@@ -119,8 +120,8 @@ async def test_gateway_killed_mid_chat_keeps_the_assignment_and_every_acknowledg
     voter = 5551001
     conv = f"tg:{voter}"
     await redis.hset(keys.voter(conv), mapping={"channel": "telegram", "chat_id": str(voter), "language": "hi"})
-    queue = HandoffQueue(redis)
-    await queue.enqueue(conv, signal_for("hi"))
+    queue = Conversations(redis)
+    await enqueue(queue, conv, signal_for("hi"))
     await queue.take_next("asha", ["hi"])
 
     gateway = GatewayProcess(stack, "gateway-kill", api_url, fake.token, redis_url())
@@ -170,11 +171,11 @@ async def test_gateway_killed_mid_chat_keeps_the_assignment_and_every_acknowledg
 
 async def test_two_gateways_200_handoffs_5_agents_no_double_assignment(redis, fake_telegram, stack) -> None:
     fake, api_url = fake_telegram
-    queue = HandoffQueue(redis)
+    queue = Conversations(redis)
     for n in range(200):
         conv = f"tg:{6000000 + n}"
         await redis.hset(keys.voter(conv), mapping={"channel": "telegram", "chat_id": conv[3:], "mode": "queued"})
-        await queue.enqueue(conv, signal_for("hi" if n % 3 else "en"))
+        await enqueue(queue, conv, signal_for("hi" if n % 3 else "en"))
     accounts = Accounts(redis)
     for n in range(5):
         await accounts.add(f"agent{n}", PASSWORD, role=Role.AGENT, languages=["hi", "en"], capacity=500)

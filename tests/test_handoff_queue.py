@@ -8,9 +8,11 @@ from collections import Counter
 import redis.asyncio as aioredis
 
 from bot import keys
+from bot.conversation import Conversations
 from bot.handoff import HandoffReason, HandoffSignal
 from bot.handoff.queue import Disposition, HandoffQueue
 from tests.conftest import redis_url
+from tests.helpers.voters import enqueue
 
 
 def signal(language: str = "hi") -> HandoffSignal:
@@ -18,22 +20,22 @@ def signal(language: str = "hi") -> HandoffSignal:
 
 
 async def test_take_next_is_fifo_and_position_counts_down(redis) -> None:
-    queue = HandoffQueue(redis)
+    queue = Conversations(redis)
     for n in range(3):
-        await queue.enqueue(f"tg:{n}", signal())
-    assert [await queue.position(f"tg:{n}") for n in range(3)] == [1, 2, 3]
-    assert await queue.depth("hi") == 3
+        await enqueue(queue, f"tg:{n}", signal())
+    assert [await queue.queue.position(f"tg:{n}") for n in range(3)] == [1, 2, 3]
+    assert await queue.queue.depth("hi") == 3
     first = await queue.take_next("asha", ["hi"])
     assert first is not None and first.conversation_id == "tg:0"
-    assert await queue.position("tg:0") is None
-    assert [await queue.position(f"tg:{n}") for n in (1, 2)] == [1, 2]
-    assert await queue.depth("hi") == 2
+    assert await queue.queue.position("tg:0") is None
+    assert [await queue.queue.position(f"tg:{n}") for n in (1, 2)] == [1, 2]
+    assert await queue.queue.depth("hi") == 2
     assert await redis.hget(keys.voter("tg:0"), "mode") == "agent"
 
 
 async def test_an_entry_leaves_the_stream_only_when_closed(redis) -> None:
-    queue = HandoffQueue(redis)
-    await queue.enqueue("tg:1", signal())
+    queue = Conversations(redis)
+    await enqueue(queue, "tg:1", signal())
     taken = await queue.take_next("asha", ["hi"])
     assert taken is not None
     assert await redis.xlen(keys.handoff_queue("hi")) == 1  # held, not acknowledged
@@ -46,18 +48,18 @@ async def test_an_entry_leaves_the_stream_only_when_closed(redis) -> None:
         "consumers": [],
     }
     assert await redis.hget(keys.voter("tg:1"), "mode") == "bot"
-    assert len(await queue.handled_today()) == 1
+    assert len(await queue.queue.handled_today()) == 1
 
 
 async def test_200_handoffs_raced_by_5_agents_on_separate_connections_are_never_held_twice(redis) -> None:
-    producer = HandoffQueue(redis)
+    producer = Conversations(redis)
     for n in range(200):
-        await producer.enqueue(f"web:voter-{n:04d}", signal("hi" if n % 2 else "en"))
+        await enqueue(producer, f"web:voter-{n:04d}", signal("hi" if n % 2 else "en"))
     clients = [aioredis.Redis.from_url(redis_url(), decode_responses=True) for _ in range(5)]
     taken: list[tuple[str, str]] = []
 
     async def agent(index: int) -> None:
-        queue = HandoffQueue(clients[index])
+        queue = Conversations(clients[index])
         while (got := await queue.take_next(f"agent{index}", ["hi", "en"])) is not None:
             taken.append((got.conversation_id, got.agent))
             await asyncio.sleep(0)
@@ -73,22 +75,22 @@ async def test_200_handoffs_raced_by_5_agents_on_separate_connections_are_never_
 
 
 async def test_janitor_puts_a_vanished_agents_conversation_back_at_the_head(redis) -> None:
-    queue = HandoffQueue(redis)
-    await queue.enqueue("tg:1", signal())
-    await queue.enqueue("tg:2", signal())
+    queue = Conversations(redis)
+    await enqueue(queue, "tg:1", signal())
+    await enqueue(queue, "tg:2", signal())
     held = await queue.take_next("gone", ["hi"])
     assert held is not None and held.conversation_id == "tg:1"
     await asyncio.sleep(0.15)
     assert await queue.sweep(abandon_after_s=0.1) == 1
-    assert await queue.position("tg:1") == 1 and await queue.position("tg:2") == 2
+    assert await queue.queue.position("tg:1") == 1 and await queue.queue.position("tg:2") == 2
     again = await queue.take_next("asha", ["hi"])
     assert again is not None and again.conversation_id == "tg:1" and again.agent == "asha"
     assert await redis.smembers(keys.agent_chats("gone")) == set()
 
 
 async def test_heartbeat_keeps_a_present_agents_chat(redis) -> None:
-    queue = HandoffQueue(redis)
-    await queue.enqueue("tg:1", signal())
+    queue = Conversations(redis)
+    await enqueue(queue, "tg:1", signal())
     await queue.take_next("asha", ["hi"])
     await asyncio.sleep(0.15)
     await queue.heartbeat("asha")
@@ -97,22 +99,22 @@ async def test_heartbeat_keeps_a_present_agents_chat(redis) -> None:
 
 
 async def test_an_entry_that_keeps_failing_goes_to_the_dead_letter_stream(redis) -> None:
-    queue = HandoffQueue(redis, max_deliveries=2)
-    await queue.enqueue("tg:1", signal())
+    queue = Conversations(redis, HandoffQueue(redis, max_deliveries=2))
+    await enqueue(queue, "tg:1", signal())
     for attempt in range(4):
         got = await queue.take_next(f"flaky{attempt}", ["hi"])
         if got is None:
             break
         await asyncio.sleep(0.02)
         await queue.sweep(abandon_after_s=0.01)
-    dead = await queue.dead_letters()
+    dead = await queue.queue.dead_letters()
     assert [d["conversation_id"] for d in dead] == ["tg:1"]
-    assert await queue.depth("hi") == 0
+    assert await queue.queue.depth("hi") == 0
 
 
 async def test_transfer_to_a_named_agent_and_to_another_language(redis) -> None:
-    queue = HandoffQueue(redis)
-    await queue.enqueue("tg:1", signal("hi"))
+    queue = Conversations(redis)
+    await enqueue(queue, "tg:1", signal("hi"))
     held = await queue.take_next("asha", ["hi"])
     assert held is not None
     moved = await queue.transfer_to_agent(held, "ravi")
@@ -120,13 +122,13 @@ async def test_transfer_to_a_named_agent_and_to_another_language(redis) -> None:
     pending = await redis.xpending_range(keys.handoff_queue("hi"), keys.HANDOFF_GROUP, "-", "+", 10)
     assert [p["consumer"] for p in pending] == ["ravi"]
     await queue.transfer_to_language(moved, "en", signal("hi"))
-    assert await queue.depth("hi") == 0 and await queue.depth("en") == 1
-    assert await queue.position("tg:1") == 1
+    assert await queue.queue.depth("hi") == 0 and await queue.queue.depth("en") == 1
+    assert await queue.queue.position("tg:1") == 1
 
 
 async def test_voter_can_leave_the_queue(redis) -> None:
-    queue = HandoffQueue(redis)
-    await queue.enqueue("tg:1", signal())
+    queue = Conversations(redis)
+    await enqueue(queue, "tg:1", signal())
     assert await queue.leave("tg:1")
     assert await queue.take_next("asha", ["hi"]) is None
     assert await redis.hget(keys.voter("tg:1"), "mode") == "bot"

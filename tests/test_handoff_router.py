@@ -30,8 +30,8 @@ async def test_waiting_voter_hears_place_and_wait(make_gateway, redis) -> None:
     router, _ = await queued_voter(gw, 5552002)
     texts = gw.telegram.texts_to(5552002)
     assert len(texts) == 1 and "2 नंबर" in texts[0] and "10 मिनट" in texts[0]  # 2 x the default 5 minutes
-    await router.handoff.take_next("asha", ["hi"])
-    await router.update_positions()  # 2 -> 1: next in line, worth telling
+    await router.conversations.take_next("asha", ["hi"])
+    await router.positions.update()  # 2 -> 1: next in line, worth telling
     assert "1 नंबर" in gw.telegram.texts_to(5552002)[-1]
 
 
@@ -46,7 +46,7 @@ async def test_outside_agent_hours_the_voter_is_offered_a_call_back_and_nothing_
     assert "09:00-09:01" in sent.text
     payloads = [b["callback_data"] for row in sent.reply_markup["inline_keyboard"] for b in row]  # type: ignore[index]
     assert payloads == ["/request_callback", "/continue_with_bot"]
-    assert await router.handoff.depth("en") == 0
+    assert await router.conversations.queue.depth("en") == 0
     assert await redis.hget(keys.voter(profile.conversation_id), "mode") == "bot"
 
 
@@ -57,7 +57,7 @@ async def test_a_long_wait_brings_the_offer_and_the_voter_can_go_back_to_the_bot
     assert offer.reply_markup is not None and len(gw.telegram.texts_to(5552004)) == 2
     await gw.post_update(callback_update(1, 5552004, "/continue_with_bot"))
     await gw.idle()
-    assert await router.handoff.depth("hi") == 0
+    assert await router.conversations.queue.depth("hi") == 0
     assert await redis.hget(keys.voter(profile.conversation_id), "mode") == "bot"
     assert "सहायक" in gw.telegram.texts_to(5552004)[-1]  # welcome back, in Hindi
 
@@ -68,7 +68,7 @@ async def test_a_long_rasa_outage_hands_the_voter_to_people_without_replaying_tw
     await gw.idle()
     router = gw.app[ROUTER]
     await asyncio.sleep(0.15)
-    assert await router.escalate_outage() == 1
+    assert await router.outage.escalate(router.escalate) == 1
     assert await redis.hget(keys.voter("tg:5552005"), "mode") == "queued"
     entries = await redis.xrange(keys.handoff_queue("hi"))
     assert [(e[1]["conversation_id"], e[1]["reason"]) for e in entries] == [("tg:5552005", "rasa_unavailable")]

@@ -21,7 +21,7 @@ async def test_a_message_pushed_as_the_worker_stops_is_answered_without_waiting_
     async def process(_: str, raw: str, __: object) -> None:
         await answered.put(raw)
 
-    lanes = Lanes(redis, process)
+    lanes = Lanes(redis, process, on_failure=_never)
     pauses = random.Random(7)
     for n in range(300):
         # Land the next message anywhere in the worker's last steps (its round trips take ~0.1-1 ms).
@@ -44,7 +44,7 @@ async def test_messages_of_one_conversation_are_processed_one_at_a_time_in_order
         seen.append(raw)
         busy -= 1
 
-    lanes = Lanes(redis, process)
+    lanes = Lanes(redis, process, on_failure=_never)
     for n in range(50):
         await lanes.submit("tg:5550502", str(n))
     await lanes.wait_idle()
@@ -68,7 +68,7 @@ end
         await release.wait()
         got.append((raw, hooked))
 
-    lanes = Lanes(redis, process, on_store=hook)
+    lanes = Lanes(redis, process, on_failure=_never, on_store=hook)
     log = "samvad:test:on_store"
     await redis.delete(log)
     conv = "tg:5550503"
@@ -101,7 +101,7 @@ async def test_a_lost_answer_to_the_done_step_does_not_skip_the_next_message(own
             await others_stored.wait()
         seen.append(raw)
 
-    lanes = Lanes(client, process)
+    lanes = Lanes(client, process, on_failure=_never)
     try:
         await lanes.submit("tg:5550503", "warm-up")  # loads the lane's scripts into Redis
         await lanes.wait_idle()
@@ -115,3 +115,7 @@ async def test_a_lost_answer_to_the_done_step_does_not_skip_the_next_message(own
         await proxy.close()
     assert proxy.cuts_done == 1
     assert seen == ["warm-up", "a", "b", "c"]
+
+
+async def _never(conversation_id: str, raw: str, error: str) -> None:
+    raise AssertionError(f"processing failed for {conversation_id}: {error}")

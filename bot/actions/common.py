@@ -18,6 +18,7 @@ from bot import redis_client
 from bot.electoral import ElectoralRoll
 from bot.schedule import Schedule
 from bot.settings import Settings
+from bot.words import CANCEL_WORDS
 
 LANGUAGES = ("hi", "en")
 DEFAULT_LANGUAGE = "hi"
@@ -36,43 +37,6 @@ NON_TOPIC_INTENTS = frozenset(
         "bot_challenge",
         "change_language",
         "out_of_scope",
-    }
-)
-# A whole short message made of these words stops a form ("ruko", "cancel", ...).
-CANCEL_WORDS = frozenset(
-    {
-        "cancel",
-        "stop",
-        "quit",
-        "exit",
-        "abort",
-        "ruko",
-        "ruk",
-        "rukiye",
-        "rukjao",
-        "ruko na",
-        "rehne do",
-        "rahne do",
-        "chhodo",
-        "chodo",
-        "band karo",
-        "bas",
-        "rok do",
-        "cancel karo",
-        "mat karo",
-        "रुको",
-        "रुकिए",
-        "रुक जाओ",
-        "रहने दो",
-        "छोड़ो",
-        "बंद करो",
-        "बस",
-        "रोक दो",
-        "रद्द",
-        "रद्द करो",
-        "कैंसल",
-        "कैंसल करो",
-        "मत करो",
     }
 )
 _NOT_WORD = re.compile(r"[^\w\u0900-\u097F]+")

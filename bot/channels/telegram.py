@@ -34,7 +34,7 @@ from bot.pacing import ChatPacer
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-    from bot.router import Router
+    from bot.router import Intake
     from bot.settings import Settings
     from bot.store import VoterStore
     from bot.texts import Texts
@@ -78,13 +78,13 @@ class TelegramChannel:
     def __init__(
         self,
         application: Application,
-        router: Router,
+        intake: Intake,
         store: VoterStore,
         texts: Texts,
         settings: Settings,  # type: ignore[type-arg]
     ) -> None:
         self.application = application
-        self.router = router
+        self.intake = intake
         self.store = store
         self.texts = texts
         self.redis: Redis = store.redis
@@ -144,7 +144,7 @@ class TelegramChannel:
             inbound.received_at = received_at
         if inbound.text.startswith("#"):  # a long button payload kept in Redis
             inbound.text = cast(str | None, await self.redis.get(keys.button_payload(inbound.text))) or ""
-        first = await self.router.accept(inbound, once_key=keys.telegram_update(update.update_id))
+        first = await self.intake.accept(inbound, once_key=keys.telegram_update(update.update_id))
         if first and update.callback_query is not None:
             self._spawn(self._answer_callback(update.callback_query.id))
         return first

@@ -27,7 +27,7 @@ from bot import metrics
 from bot.models import Channel, InboundMessage, OutboundMessage, conversation_id
 
 if TYPE_CHECKING:
-    from bot.router import Router
+    from bot.router import Intake
     from bot.store import VoterStore
 
 log = structlog.get_logger(__name__)
@@ -38,27 +38,32 @@ MAX_FRAME_BYTES = 64 * 1024
 HISTORY_TURNS = 50
 
 
-class WebchatChannel:
-    router: Router
-    store: VoterStore
+def routes() -> list[web.AbstractRouteDef]:
+    """The web chat's routes; the channel itself is made at start-up (`WEBCHAT` on the app)."""
+    return [
+        web.get("/chat", page),
+        web.get("/webchat/ws", _websocket),
+        web.static("/webchat/static", STATIC_DIR),
+    ]
 
-    def __init__(self, *, public_url: str, extra_origins: list[str]) -> None:
+
+async def page(_: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC_DIR / "index.html")
+
+
+async def _websocket(request: web.Request) -> web.WebSocketResponse:
+    channel = request.app.get(WEBCHAT)
+    if channel is None:
+        raise web.HTTPServiceUnavailable(text="starting up")
+    return await channel.websocket(request)
+
+
+class WebchatChannel:
+    def __init__(self, *, intake: Intake, store: VoterStore, public_url: str, extra_origins: list[str]) -> None:
+        self.intake = intake
+        self.store = store
         self._origins = {_origin(public_url), *(_origin(o) for o in extra_origins)}
         self._sockets: dict[str, weakref.WeakSet[web.WebSocketResponse]] = {}
-
-    def bind(self, router: Router, store: VoterStore) -> None:
-        """Attach the router and store once they exist (routes are registered before start-up)."""
-        self.router, self.store = router, store
-
-    def routes(self) -> list[web.AbstractRouteDef]:
-        return [
-            web.get("/chat", self.page),
-            web.get("/webchat/ws", self.websocket),
-            web.static("/webchat/static", STATIC_DIR),
-        ]
-
-    async def page(self, _: web.Request) -> web.FileResponse:
-        return web.FileResponse(STATIC_DIR / "index.html")
 
     def _origin_allowed(self, request: web.Request) -> bool:
         origin = request.headers.get("Origin")
@@ -98,7 +103,7 @@ class WebchatChannel:
             metrics.ERRORS.labels("webchat_bad_frame").inc()
             await ws.send_json({"type": "error", "error": str(exc)})
             return
-        await self.router.accept(InboundMessage(channel=Channel.WEBCHAT, chat_id=voter, text=frame))
+        await self.intake.accept(InboundMessage(channel=Channel.WEBCHAT, chat_id=voter, text=frame))
 
     async def send(self, message: OutboundMessage) -> None:
         """Push to every open tab of the voter; the transcript keeps it for tabs opened later."""
@@ -109,8 +114,14 @@ class WebchatChannel:
             "buttons": [b.model_dump() for b in message.buttons],
         }
         for ws in list(self._sockets.get(conversation_id(Channel.WEBCHAT, message.chat_id), ())):
-            if not ws.closed:
+            if ws.closed:
+                continue
+            try:
                 await ws.send_json(frame)
+            except (ConnectionError, RuntimeError) as exc:
+                # The tab closed mid-send: the reply is in the transcript, and the history shows it when the
+                # voter comes back. Other tabs still get it.
+                log.info("web chat tab closed mid-send", error=str(exc))
 
 
 def _parse_frame(data: str) -> str:
@@ -133,3 +144,4 @@ def _origin(url: str) -> str:
 
 
 SOCKETS: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("websockets")
+WEBCHAT: web.AppKey[WebchatChannel] = web.AppKey("webchat", WebchatChannel)

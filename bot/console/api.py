@@ -20,13 +20,16 @@ import yaml
 from aiohttp import WSMsgType, web
 
 from bot.console.accounts import Accounts, Agent, LoginThrottled, Role
+from bot.console.dead_letters import DeadLetterViews
+from bot.console.services import ConsoleServices
+from bot.errors import InvalidTransition
 from bot.handoff import HandoffReason, HandoffSignal
-from bot.handoff.queue import Disposition, HandoffQueue
+from bot.handoff.queue import Disposition
 from bot.keys import CALLBACKS, CONSOLE_EVENTS, agent_chats, agent_presence, callback_status
 from bot.redis_client import stream_entries
 
 if TYPE_CHECKING:
-    from bot.router import Router
+    from redis.asyncio import Redis
 
 log = structlog.get_logger(__name__)
 
@@ -38,17 +41,21 @@ MAX_AGENT_TEXT = 4000
 
 
 class Console:
-    router: Router
+    services: ConsoleServices
+    redis: Redis
 
     def __init__(self, *, public_url: str, canned_file: Path, secure_cookie: bool) -> None:
         self._origin = _origin(public_url)
         self._canned_file = canned_file
         self._secure = secure_cookie
 
-    def bind(self, router: Router) -> None:
-        self.router = router
-        self.accounts = Accounts(router.redis)
-        self.queue: HandoffQueue = router.handoff
+    def bind(self, services: ConsoleServices) -> None:
+        """Attach what the console works with, once it exists (routes are registered before start-up)."""
+        self.services = services
+        self.redis = services.redis
+        self.accounts = Accounts(services.redis)
+        self.conversations = services.conversations
+        self.queue = services.conversations.queue
 
     def routes(self) -> list[web.AbstractRouteDef]:
         return [
@@ -67,6 +74,7 @@ class Console:
             web.get("/console/api/canned", self.canned),
             web.get("/console/api/supervisor", self.supervisor),
             web.get("/console/api/callbacks", self.callbacks),
+            *DeadLetterViews(self).routes(),
             web.post("/console/api/callbacks/{entry}", self.callback_done),
             web.get("/console/ws", self.websocket),
         ]
@@ -106,7 +114,7 @@ class Console:
 
     async def _held(self, request: web.Request, agent: Agent) -> Any:
         conversation_id = request.match_info["conv"]
-        assignment = await self.queue.assignment(conversation_id)
+        assignment = await self.conversations.assignment(conversation_id)
         if assignment is None or (assignment.agent != agent.name and agent.role is not Role.SUPERVISOR):
             raise _http(web.HTTPForbidden, "not your conversation")
         return assignment
@@ -115,8 +123,8 @@ class Console:
 
     async def me(self, request: web.Request) -> web.Response:
         agent = await self._agent(request)
-        chats = sorted(await self.router.redis.smembers(agent_chats(agent.name)))
-        presence = await self.router.redis.get(agent_presence(agent.name)) or "offline"
+        chats = await self.conversations.holds(agent.name)
+        presence = await self.redis.get(agent_presence(agent.name)) or "offline"
         return web.json_response({**_agent_json(agent), "presence": presence, "chats": chats})
 
     async def presence(self, request: web.Request) -> web.Response:
@@ -124,7 +132,7 @@ class Console:
         value = (await _json(request)).get("presence")
         if value not in ("available", "away"):
             return _error(400, 'presence must be "available" or "away"')
-        await self.router.redis.set(agent_presence(agent.name), value, ex=PRESENCE_TTL_S)
+        await self.redis.set(agent_presence(agent.name), value, ex=PRESENCE_TTL_S)
         return web.json_response({"presence": value})
 
     async def queues(self, request: web.Request) -> web.Response:
@@ -142,10 +150,10 @@ class Console:
 
     async def take(self, request: web.Request) -> web.Response:
         agent = await self._agent(request)
-        held = await self.router.redis.scard(agent_chats(agent.name))
+        held = len(await self.conversations.holds(agent.name))
         if held >= agent.capacity:
             return _error(409, f"you already have {held} chats (capacity {agent.capacity})")
-        assignment = await self.queue.take_next(agent.name, agent.languages)
+        assignment = await self.conversations.take_next(agent.name, agent.languages)
         if assignment is None:
             return web.json_response({"chat": None})
         return web.json_response({"chat": await self._chat_json(assignment.conversation_id)})
@@ -156,12 +164,12 @@ class Console:
         return web.json_response(await self._chat_json(assignment.conversation_id))
 
     async def _chat_json(self, conversation_id: str) -> dict[str, Any]:
-        profile = await self.router.store.get(conversation_id)
-        assignment = await self.queue.assignment(conversation_id)
-        turns = await self.router.store.transcript(conversation_id, 200)
+        profile = await self.services.store.get(conversation_id)
+        assignment = await self.conversations.assignment(conversation_id)
+        turns = await self.services.store.transcript(conversation_id, 200)
         intents: list[tuple[str, str]] = []
         with contextlib.suppress(Exception):  # the transcript is still useful without intents
-            intents = await self.router.rasa.user_intents(conversation_id)
+            intents = await self.services.rasa.user_intents(conversation_id)
         _annotate_intents(turns, intents)
         return {
             "conversation_id": conversation_id,
@@ -179,7 +187,7 @@ class Console:
         text = str((await _json(request)).get("text", "")).strip()
         if not text or len(text) > MAX_AGENT_TEXT:
             return _error(400, f"text must be 1-{MAX_AGENT_TEXT} characters")
-        await self.router.agent_says(assignment.conversation_id, agent.name, text)
+        await self.services.voice.agent_says(assignment.conversation_id, agent.name, text)
         return web.json_response({"ok": True})
 
     async def close(self, request: web.Request) -> web.Response:
@@ -189,8 +197,11 @@ class Console:
             disposition = Disposition((await _json(request)).get("disposition", ""))
         except ValueError:
             return _error(400, "disposition must be one of " + ", ".join(d.value for d in Disposition))
-        handle_s = await self.queue.close(assignment, disposition)
-        await self.router.back_to_bot(
+        try:
+            handle_s = await self.conversations.close(assignment, disposition)
+        except InvalidTransition:
+            return _error(409, "this chat is no longer yours")
+        await self.services.voice.back_to_bot(
             assignment.conversation_id, ask_callback=disposition is Disposition.CALLBACK_NEEDED
         )
         return web.json_response({"ok": True, "handle_s": round(handle_s, 1)})
@@ -203,10 +214,16 @@ class Console:
             target = await self.accounts.get(str(body["agent"]))
             if target is None or target.disabled:
                 return _error(400, "no such active agent")
-            await self.queue.transfer_to_agent(assignment, target.name)
+            try:
+                await self.conversations.transfer_to_agent(assignment, target.name)
+            except InvalidTransition:
+                return _error(409, "this chat is no longer yours")
         elif body.get("language") in self.queue.languages:
             signal = HandoffSignal(reason=HandoffReason.ASK_HUMAN, topic=assignment.topic, language=body["language"])
-            await self.queue.transfer_to_language(assignment, body["language"], signal)
+            try:
+                await self.conversations.transfer_to_language(assignment, body["language"], signal)
+            except InvalidTransition:
+                return _error(409, "this chat is no longer yours")
         else:
             return _error(400, 'give "agent" or "language" (' + ", ".join(self.queue.languages) + ")")
         return web.json_response({"ok": True})
@@ -224,7 +241,7 @@ class Console:
         return web.json_response({"callbacks": await self._open_callbacks()})
 
     async def _open_callbacks(self) -> list[dict[str, Any]]:
-        redis = self.router.redis
+        redis = self.redis
         found = []
         for entry_id, fields in stream_entries(await redis.xrange(CALLBACKS, count=500)):
             if await redis.exists(callback_status(entry_id)):
@@ -244,7 +261,7 @@ class Console:
         body = await _json(request)
         if body.get("status") not in ("done", "failed"):
             return _error(400, 'status must be "done" or "failed"')
-        redis = self.router.redis
+        redis = self.redis
         if not await redis.xrange(CALLBACKS, min=entry_id, max=entry_id):
             return _error(404, "no such call-back request")
         note = str(body.get("note", ""))[:500]
@@ -263,14 +280,14 @@ class Console:
 
     async def supervisor(self, request: web.Request) -> web.Response:
         await self._agent(request, Role.SUPERVISOR)
-        redis = self.router.redis
+        redis = self.redis
         agents = []
         for agent in await self.accounts.all():
             agents.append(
                 {
                     **_agent_json(agent),
                     "presence": await redis.get(agent_presence(agent.name)) or "offline",
-                    "load": await redis.scard(agent_chats(agent.name)),
+                    "load": len(await self.conversations.holds(agent.name)),
                     "disabled": agent.disabled,
                 }
             )
@@ -300,7 +317,7 @@ class Console:
         agent = await self._agent(request)
         ws = web.WebSocketResponse(heartbeat=20, max_msg_size=16 * 1024)
         await ws.prepare(request)
-        redis = self.router.redis
+        redis = self.redis
         await redis.set(agent_presence(agent.name), "available", ex=PRESENCE_TTL_S, nx=True)
         pubsub = redis.pubsub()
         await pubsub.subscribe(CONSOLE_EVENTS)
@@ -324,17 +341,17 @@ class Console:
                 continue
             event = json.loads(message["data"])
             if event["type"] == "voter_message":
-                if await self.router.redis.sismember(agent_chats(agent.name), event["conversation_id"]):
+                if await self.redis.sismember(agent_chats(agent.name), event["conversation_id"]):
                     await ws.send_json(event)
             elif event["type"] == "queues":
                 await ws.send_json({"type": "queues", "queues": await self._queue_figures()})
 
     async def _heartbeat(self, agent: Agent) -> None:
-        redis = self.router.redis
+        redis = self.redis
         while True:
             presence = await redis.get(agent_presence(agent.name)) or "available"
             await redis.set(agent_presence(agent.name), presence, ex=PRESENCE_TTL_S)
-            await self.queue.heartbeat(agent.name)
+            await self.conversations.heartbeat(agent.name)
             await asyncio.sleep(HEARTBEAT_S)
 
 

@@ -11,7 +11,6 @@ import argparse
 import os
 import re
 import subprocess
-import sys
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator
@@ -320,7 +319,7 @@ def check_text(content: Content) -> Iterator[Problem]:
                     number,
                     "not-nfc",
                     f"'{word}' is not NFC-normalized (the same letters can be stored two ways, e.g. ड़ as one "
-                    "character or as ड + ़); run `python -m bot.content.lint --fix`, which rewrites it",
+                    "character or as ड + ़); run `python -m bot content check --fix`, which rewrites it",
                 )
             for column, ch in stray_characters(line):
                 yield Problem(
@@ -328,7 +327,7 @@ def check_text(content: Content) -> Iterator[Problem]:
                     number,
                     "stray-character",
                     f"invisible character {describe(ch)} at column {column}: delete it (often pasted from a "
-                    "web page or a word processor); `python -m bot.content.lint --fix` removes it",
+                    "web page or a word processor); `python -m bot content check --fix` removes it",
                 )
 
 
@@ -404,12 +403,14 @@ def rasa_validate(root: Path = ROOT) -> tuple[int, list[str]]:
     return result.returncode, messages
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.content.lint", description="Check the assistant's content.")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """`python -m bot content check`."""
     parser.add_argument("--rasa", action="store_true", help="also run `rasa data validate`")
     parser.add_argument("--fix", action="store_true", help="rewrite files: NFC, invisible characters removed")
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
     if args.fix:
         for path in fix(args.root):
             print(f"fixed {path.relative_to(args.root)}")
@@ -427,6 +428,3 @@ def main(argv: list[str] | None = None) -> int:
     print(summary + ("" if not args.rasa else "; rasa data validate: " + ("failed" if failed else "clean")))
     return 1 if failed else 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -19,7 +19,8 @@ import aiohttp
 
 from bot.errors import RasaUnavailable
 from bot.rasa_client import RasaClient
-from bot.settings import ROOT, Settings
+from bot.settings import ROOT
+from bot.settings import load as load_settings
 
 # Loading a model takes seconds to a minute on a busy machine.
 LOAD_TIMEOUT_S = 300.0
@@ -73,11 +74,13 @@ async def reload_model(
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.content.reload", description="Load a model into Rasa.")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """`python -m bot content reload`."""
     parser.add_argument("--model", type=Path, help="model file (default: the newest in models/)")
-    args = parser.parse_args(argv)
-    settings = Settings()
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings()
     try:
         model = args.model or newest_model()
         status = asyncio.run(reload_model(settings.rasa_url, settings.rasa_token.get_secret_value(), model))
@@ -94,6 +97,3 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Rasa at {settings.rasa_url} now runs {status.get('model_file')} (model id {status.get('model_id')})")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -175,10 +175,12 @@ def write(report_dir: Path, root: Path = ROOT) -> Report:
     return report
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.content.report", description="The NLU report.")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """`python -m bot content report`."""
     parser.add_argument("report_dir", type=Path, nargs="?", default=ROOT / "results" / "nlu")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
     if (
         not (args.report_dir / "intent_errors.json").exists()
         and not (args.report_dir / "intent_successes.json").exists()
@@ -192,6 +194,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Confusion matrix: {report.confusion_image}")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

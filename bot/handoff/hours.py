@@ -6,6 +6,32 @@ from datetime import datetime, time, timedelta, timezone
 
 IST = timezone(timedelta(hours=5, minutes=30))
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_FULL = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _day(token: str, days: str) -> int:
+    word = token.strip().lower()
+    for index, (short, full) in enumerate(zip(DAYS, _FULL, strict=True)):
+        if word in (short, full):
+            return index
+    raise ValueError(f"agent days: {token.strip()!r} is not a day (use mon..sun, or a range like mon-fri), in {days!r}")
+
+
+def parse_days(days: str) -> set[int]:
+    """Weekdays (0 = Monday) from "mon,tue", "mon-fri", "mon-fri,sun" or "fri-mon" (a range may wrap)."""
+    chosen: set[int] = set()
+    for item in days.split(","):
+        if not item.strip():
+            continue
+        first, dash, last = item.partition("-")
+        if not dash:
+            chosen.add(_day(first, days))
+            continue
+        start, end = _day(first, days), _day(last, days)
+        chosen.update((start + step) % 7 for step in range((end - start) % 7 + 1))
+    if not chosen:
+        raise ValueError(f"agent days: name at least one day (e.g. mon-sun), not {days!r}")
+    return chosen
 
 
 class AgentHours:
@@ -20,13 +46,9 @@ class AgentHours:
             start, end = (time.fromisoformat(part.strip()) for part in window.split("-"))
         except ValueError:
             raise ValueError(f"agent hours must look like 09:00-21:00, not {window!r}") from None
-        chosen = [d.strip().lower()[:3] for d in days.split(",") if d.strip()]
-        unknown = [d for d in chosen if d not in DAYS]
-        if unknown or not chosen:
-            raise ValueError(f"agent days must be among {','.join(DAYS)}, not {days!r}")
         self.start, self.end = start, end
         self.window = window.strip()
-        self.days = {DAYS.index(d) for d in chosen}
+        self.days = parse_days(days)
 
     def open_at(self, moment: datetime) -> bool:
         local = moment.astimezone(IST)

@@ -23,6 +23,7 @@ from bot.outreach.rules import QuietHours, Status
 from bot.outreach.sender import Broadcast, Plan
 from bot.schedule import Schedule
 from bot.settings import Settings
+from bot.settings import load as load_settings
 
 HELD_LABELS = {
     Status.HELD_QUIET.value: "held: quiet hours",
@@ -54,7 +55,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 def run(args: argparse.Namespace) -> int:
     console = Console(soft_wrap=True)
     try:
-        settings = Settings()
+        settings = load_settings()
         schedule = Schedule.load(settings.data_dir / "schedule.yml")
         if args.action == "check":
             return check(args.files, schedule, console)

@@ -43,6 +43,17 @@ return 1
 """
 
 
+# The campaign lock is renewed and released only by its holder: the token is checked in the same step.
+_RENEW_LOCK = """
+if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('expire', KEYS[1], ARGV[2])
+"""
+_RELEASE_LOCK = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
 @dataclass
 class Counts:
     """Recipients of one campaign by outcome; ``silenced`` by constituency."""
@@ -82,6 +93,8 @@ class Progress:
         self.name = name
         self._status = keys.campaign_status(name)
         self._claim = redis.register_script(_CLAIM)
+        self._renew = redis.register_script(_RENEW_LOCK)
+        self._release = redis.register_script(_RELEASE_LOCK)
         self._lock_token = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
     async def acquire(self) -> None:
@@ -114,7 +127,10 @@ class Progress:
     async def keep_lock(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                await self.redis.expire(keys.campaign_lock(self.name), LOCK_TTL_S)
+                if not await self._renew(keys=[keys.campaign_lock(self.name)], args=[self._lock_token, LOCK_TTL_S]):
+                    # Taken over (this sender stalled past the lock's TTL): never extend another sender's lock.
+                    log.error("campaign lock lost to another sender", campaign=self.name)
+                    return
             except RedisError as exc:  # the sends notice the outage themselves and stop the run
                 log.warning("could not renew the campaign lock", campaign=self.name, error=repr(exc))
             try:
@@ -124,8 +140,7 @@ class Progress:
 
     async def release(self) -> None:
         _HELD_HERE.discard(self._lock_token)
-        if await self.redis.get(keys.campaign_lock(self.name)) == self._lock_token:
-            await self.redis.delete(keys.campaign_lock(self.name))
+        await self._release(keys=[keys.campaign_lock(self.name)], args=[self._lock_token])
 
     async def statuses(self) -> dict[str, str]:
         return cast(dict[str, str], await self.redis.hgetall(self._status))

@@ -1,0 +1,33 @@
+"""What the console works with, handed to it at start-up: it never reaches through the router."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+from bot.conversation import Conversations
+from bot.deadletters import DeadKind, DeadLetters
+from bot.rasa_client import RasaClient
+from bot.store import VoterStore
+
+
+class Voice(Protocol):
+    """Speaking to a voter on an agent's behalf, through the voter's own channel."""
+
+    async def agent_says(self, conversation_id: str, agent: str, text: str) -> bool: ...
+
+    async def back_to_bot(self, conversation_id: str, *, ask_callback: bool = False) -> None: ...
+
+    async def replay_dead(self, kind: DeadKind, entry_id: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class ConsoleServices:
+    redis: Redis
+    store: VoterStore
+    conversations: Conversations
+    dead: DeadLetters
+    voice: Voice
+    rasa: RasaClient
