@@ -119,3 +119,30 @@ async def test_a_lost_answer_to_the_done_step_does_not_skip_the_next_message(own
 
 async def _never(conversation_id: str, raw: str, error: str) -> None:
     raise AssertionError(f"processing failed for {conversation_id}: {error}")
+
+
+async def test_a_lease_another_process_took_over_is_never_renewed(redis, monkeypatch) -> None:
+    import bot.lanes
+
+    monkeypatch.setattr(bot.lanes, "RENEW_EVERY_S", 0.01)
+    lanes = Lanes(redis, _never_called, on_failure=_never)
+    lease = keys.lane_lock("tg:1")
+    await redis.set(lease, "another-process", px=60_000)
+    await asyncio.wait_for(lanes._renew(lease), 5)  # gives up once it sees the lease is not its own
+    assert await redis.get(lease) == "another-process"
+    assert await redis.pttl(lease) > 50_000  # a plain PEXPIRE would have cut it to LEASE_MS
+
+
+async def test_a_campaign_lock_another_sender_took_over_is_never_renewed(redis) -> None:
+    from bot.outreach.progress import Progress
+
+    progress = Progress(redis, "check-your-name")
+    await redis.set(keys.campaign_lock("check-your-name"), "other-host:1:abcd", ex=1000)
+    await asyncio.wait_for(progress.keep_lock(asyncio.Event()), 5)
+    assert await redis.ttl(keys.campaign_lock("check-your-name")) > 900
+    await progress.release()
+    assert await redis.get(keys.campaign_lock("check-your-name")) == "other-host:1:abcd"
+
+
+async def _never_called(conversation_id: str, raw: str, hooked: object) -> None:
+    raise AssertionError("no message was submitted")

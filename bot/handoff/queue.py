@@ -295,7 +295,11 @@ class HandoffQueue:
         metrics.HANDOFF_DEPTH.labels(language).set(await self.depth(language))
 
     async def _last_delivered(self, stream: str) -> str:
-        groups = await self.redis.xinfo_groups(stream)
+        try:
+            groups = await self.redis.xinfo_groups(stream)
+        except ResponseError:  # the stream was deleted under us (an operator, a flush): make it again
+            self._groups_ready.discard(stream)
+            return "0-0"
         return next((str(g["last-delivered-id"]) for g in groups if g["name"] == keys.HANDOFF_GROUP), "0-0")
 
     async def changed(self, language: str) -> None:

@@ -33,7 +33,8 @@ class FakeTelegram:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     sent: list[SentMessage] = field(default_factory=list)
     blocked_chats: set[int] = field(default_factory=set)
-    # method -> list of canned failures to answer before succeeding: ("retry_after", seconds) or ("forbidden",)
+    # method -> list of canned failures to answer before succeeding: ("retry_after", seconds), ("forbidden",),
+    # ("bad_request", description) or ("server_error",)
     fail_next: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     # When set, sendMessage beyond this many per second answers 429, as Telegram does.
     max_per_second: float | None = None
@@ -94,6 +95,10 @@ class FakeTelegram:
                 return _error(429, f"Too Many Requests: retry after {failure[1]}", retry_after=failure[1])
             if failure[0] == "forbidden":
                 return _error(403, "Forbidden: bot was blocked by the user")
+            if failure[0] == "bad_request":
+                return _error(400, f"Bad Request: {failure[1]}")
+            if failure[0] == "server_error":
+                return _error(502, "Bad Gateway")
         handler = getattr(self, f"_m_{method.lower()}", None)
         if handler is None:
             return _ok(True)
