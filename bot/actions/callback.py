@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -55,7 +55,7 @@ class ValidateCallbackForm(FormValidationAction):
             # Not an answer: forget the number too (it must not stay in the tracker) and let the rules
             # handle the intent; if the form resumes, it asks for the number again.
             return [SlotSet("callback_phone", None), SlotSet("callback_consent", None), ActionExecutionRejected(FORM)]
-        return await super().run(dispatcher, tracker, domain)
+        return cast(list[dict[str, Any]], await super().run(dispatcher, tracker, domain))
 
     def validate_callback_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]

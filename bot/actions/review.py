@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from rasa_sdk import Action, Tracker
@@ -42,7 +42,7 @@ async def keep_for_review(tracker: Tracker, reason: Reason, message: dict[str, A
 def message_before_handoff(tracker: Tracker) -> dict[str, Any] | None:
     """The voter's message before the one that led to the hand-off, if it is worth reviewing."""
     if (tracker.latest_message or {}).get("intent", {}).get("name") == "nlu_fallback":
-        return tracker.latest_message  # fell back twice: the second message is the one
+        return cast(dict[str, Any], tracker.latest_message)  # fell back twice: the second message is the one
     users = []
     for event in reversed(tracker.events):
         if event.get("event") == "session_started":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -48,7 +48,7 @@ class ValidateVolunteerForm(FormValidationAction):
         if requested and intent in DIGRESSIONS and confidence >= DIGRESSION_CONFIDENCE:
             # Not an answer: undo the free-text fill and let the rules handle the intent.
             return [SlotSet(requested, None), ActionExecutionRejected(FORM)]
-        return await super().run(dispatcher, tracker, domain)
+        return cast(list[dict[str, Any]], await super().run(dispatcher, tracker, domain))
 
     def validate_volunteer_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]

@@ -77,11 +77,11 @@ class TelegramChannel:
 
     def __init__(
         self,
-        application: Application,
+        application: Application,  # type: ignore[type-arg]
         intake: Intake,
         store: VoterStore,
         texts: Texts,
-        settings: Settings,  # type: ignore[type-arg]
+        settings: Settings,
     ) -> None:
         self.application = application
         self.intake = intake

@@ -331,7 +331,7 @@ class Console:
             for task in (forward, beat):
                 task.cancel()
             await asyncio.gather(forward, beat, return_exceptions=True)
-            await pubsub.aclose()
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
         return ws
 
     async def _forward(self, ws: web.WebSocketResponse, agent: Agent, pubsub: Any) -> None:

@@ -116,7 +116,7 @@ class Progress:
             await pipe.watch(lock)
             if await pipe.get(lock) != holder:
                 return False
-            pipe.multi()
+            pipe.multi()  # type: ignore[no-untyped-call]
             pipe.set(lock, self._lock_token, ex=LOCK_TTL_S)
             try:
                 await pipe.execute()
