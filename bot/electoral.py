@@ -22,8 +22,8 @@ import csv
 import re
 import sys
 from collections.abc import Iterator
-from typing import TypeVar
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
