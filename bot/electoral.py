@@ -11,8 +11,8 @@ marks the file as synthetic, and the assistant then says so to the voter.
 Also the normalisation of what voters type (EPIC numbers, PIN codes, phone
 numbers, Devanagari digits), and the generator of the NLU look-up tables::
 
-    python -m bot.electoral lookups          # rewrite the generated part of nlu/entities.yml
-    python -m bot.electoral lookups --check  # exit 1 when it is out of date
+    python -m bot electoral lookups          # rewrite the generated part of nlu/entities.yml
+    python -m bot electoral lookups --check  # exit 1 when it is out of date
 """
 
 from __future__ import annotations

@@ -99,6 +99,42 @@ async def test_erasing_a_queued_voter_leaves_no_entry_behind(redis) -> None:
     assert await redis.xlen(keys.handoff_queue("hi")) == 0
 
 
+async def test_leaving_and_taking_at_once_never_leaves_a_voter_both_free_and_held(redis) -> None:
+    """The seed checked the entry, then set the mode (take) while leave ran MULTI without WATCH: they raced."""
+    voters = [f"web:race-voter-{n:04d}" for n in range(60)]
+    producer = Conversations(redis)
+    for voter in voters:
+        await enqueue(producer, voter, signal())
+    clients = [aioredis.Redis.from_url(redis_url(), decode_responses=True) for _ in range(4)]
+    taken: list[str] = []
+    left: list[str] = []
+
+    async def agent(index: int) -> None:
+        conversations = Conversations(clients[index])
+        while (got := await conversations.take_next(f"agent{index}", ["hi"])) is not None:
+            taken.append(got.conversation_id)
+
+    async def voters_leave() -> None:
+        conversations = Conversations(clients[3])
+        for voter in voters:
+            if await conversations.leave(voter):
+                left.append(voter)
+            await asyncio.sleep(0)
+
+    try:
+        await asyncio.gather(agent(0), agent(1), agent(2), voters_leave())
+    finally:
+        for client in clients:
+            await client.aclose()
+    assert not set(taken) & set(left)
+    assert sorted(taken + left) == sorted(voters)
+    for voter in voters:
+        mode = await redis.hget(keys.voter(voter), "mode")
+        assert (mode == "agent") == (voter in taken) and bool(await redis.exists(keys.assignment(voter))) == (
+            voter in taken
+        )
+
+
 # --- random sequences of transitions and crashes ----------------------------------------------------
 
 OPS = st.one_of(

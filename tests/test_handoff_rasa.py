@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from bot import keys
 from bot.console.accounts import Accounts, Role
+from bot.handoff.hours import DAYS, IST
 from tests.helpers.telegram_api import text_update
 
 pytestmark = pytest.mark.rasa
@@ -38,3 +41,26 @@ async def test_closing_as_callback_needed_asks_the_voter_for_a_number(make_gatew
     await gw.idle()
     assert await redis.hget(keys.voter(f"tg:{voter}"), "mode") == "bot", "\n".join(gw.telegram.texts_to(voter))
     assert len(gw.telegram.texts_to(voter)) > before + len(after)
+
+
+@pytest.mark.parametrize(
+    ("text", "closed_words"),
+    [("मुझे किसी इंसान से बात करनी है", "उपलब्ध नहीं"), ("I want to talk to a real person please", "not available")],
+)
+async def test_out_of_hours_a_request_for_a_person_gets_one_coherent_reply(
+    make_gateway, rasa_stack, redis, text: str, closed_words: str
+) -> None:
+    """The seed said "I am passing you to a person" and then, in the next message, "nobody is available"."""
+    closed_day = DAYS[(datetime.now(IST).weekday() + 3) % 7]  # neither today nor yesterday in India
+    gw = await make_gateway(rasa_url=rasa_stack["rasa_url"], agent_hours="09:00-09:01", agent_days=closed_day)
+    voter = 5553100 + len(text)
+    await gw.post_update(text_update(1, voter, text))
+    await gw.idle()
+    said = gw.telegram.texts_to(voter)
+    assert len(said) == 1 and closed_words in said[0], said
+    assert not any("passing you" in t or "पहुँचा रहा" in t for t in said), said
+    assert await redis.hget(keys.voter(f"tg:{voter}"), "mode") == "bot"
+    # The assistant was not left paused: the next question is answered.
+    await gw.post_update(text_update(2, voter, "where do I vote"))
+    await gw.idle()
+    assert len(gw.telegram.texts_to(voter)) > 1

@@ -1,6 +1,6 @@
 """The content lint behind ``make check``: what a bilingual assistant needs and Rasa does not check.
 
-Run ``python -m bot.content.lint`` (``--rasa`` also runs ``rasa data validate``; ``--fix`` rewrites
+Run ``python -m bot content check`` (``--rasa`` also runs ``rasa data validate``; ``--fix`` rewrites
 NFC and removes invisible characters).  Every problem names a file and line and says what to do;
 ``docs/content.md`` explains each check by its name (the ``[name]`` at the end of a message).
 """

@@ -1,6 +1,6 @@
 """``make reload``: load the newest trained model into the running Rasa server, without a restart.
 
-``python -m bot.content.reload [--model FILE]``.  Rasa's ``PUT /model`` swaps the model in place;
+``python -m bot content reload [--model FILE]``.  Rasa's ``PUT /model`` swaps the model in place;
 conversations carry on, because their trackers live in Redis, not in the model.  The server is
 ``SAMVAD_RASA_URL`` with ``SAMVAD_RASA_TOKEN`` (bot/settings.py).
 """

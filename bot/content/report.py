@@ -3,7 +3,7 @@
 Reads what ``rasa test nlu --cross-validation --successes`` writes (``intent_successes.json``,
 ``intent_errors.json``, ``intent_confusion_matrix.png``) and the ``metadata.lang`` of every NLU
 example, prints a table and writes ``report.md`` next to them.
-``python -m bot.content.report [results/nlu]``.
+``python -m bot content report [results/nlu]``.
 """
 
 from __future__ import annotations
