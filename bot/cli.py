@@ -129,7 +129,7 @@ def run_demo() -> int:
         actions = stack.start_actions(free_port(), redis_url)
         print(f"actions: {actions}")
         token = settings.rasa_token.get_secret_value()
-        rasa = stack.start_rasa(free_port(), token, redis_url, actions)
+        rasa = stack.start_rasa(free_port(), token, redis_url, actions, tracker_ttl_s=settings.transcript_ttl_s)
         print(f"rasa:    {rasa} (API on 127.0.0.1 only, token required)")
         env = {"REDIS_URL": redis_url, "SAMVAD_RASA_URL": rasa, "SAMVAD_RASA_TRACKER_REDIS_URL": stack.rasa_redis_url}
         stack.spawn("gateway", [sys.executable, "-m", "bot", "serve"], env)
