@@ -17,7 +17,8 @@ This store keeps, per conversation, only what the next answers depend on:
   The rules look back two user turns at most ("not understood twice in a row"), so the kept
   turns give the same predictions. Where it can, the cut falls where no form is in progress;
 - nothing older than ``record_exp`` seconds (the transcript's retention): older turns are cut
-  the same way, and the key expires ``record_exp`` after its oldest event.
+  the same way, slot values set that long ago are not carried into the opening (a slot keeps
+  the time of the event that set it), and the key expires ``record_exp`` after its oldest event.
 
 A save writes the tracker it is given, without reading the key first: Rasa's merge exists
 because its ``retrieve`` returns only the latest session, while here the key holds only that.
@@ -167,45 +168,69 @@ def bounded_events(
     starts = _turn_starts(events)
     # Turns that began before the retention window must go (the latest one always stays).
     floor = 0
-    if retention_s:
-        floor = min(sum(1 for i in starts if events[i].timestamp < now - retention_s), len(starts) - 1)
+    expired_before = now - retention_s if retention_s else None
+    if expired_before is not None:
+        floor = min(sum(1 for i in starts if events[i].timestamp < expired_before), len(starts) - 1)
     target = len(starts) - keep_turns if len(starts) > keep_turns + compact_every else 0
     cut = max(target, floor)
     if cut <= 0:
         return events
     # A cut for size may move back (keeping a few more turns) to fall outside a form.
     lowest = max(1, floor, cut - compact_every) if cut == target else cut
-    return _fold(sender_id, events, starts, cut, lowest, domain)
+    return _fold(sender_id, events, starts, cut, lowest, domain, expired_before)
 
 
 @dataclass
 class _State:
-    slots: dict[str, Any]
+    slots: dict[str, tuple[Any, float]]  # name -> (value, when the event that set it happened)
     active_loop: str | None
     paused: bool
 
 
-def _state(tracker: DialogueStateTracker) -> _State:
-    slots = {name: copy.deepcopy(slot.value) for name, slot in tracker.slots.items() if slot.has_been_set}
+def _state(tracker: DialogueStateTracker, set_at: dict[str, float], default: float) -> _State:
+    slots = {
+        name: (copy.deepcopy(slot.value), set_at.get(name, default))
+        for name, slot in tracker.slots.items()
+        if slot.has_been_set
+    }
     return _State(slots, tracker.active_loop_name, tracker.is_paused())
 
 
-def _fold(sender_id: str, events: list[Event], starts: list[int], cut: int, lowest: int, domain: Domain) -> list[Event]:
-    """Replace the events before turn `cut` (or a turn down to `lowest`) with an opening restoring their state."""
+def _fold(
+    sender_id: str,
+    events: list[Event],
+    starts: list[int],
+    cut: int,
+    lowest: int,
+    domain: Domain,
+    expired_before: float | None,
+) -> list[Event]:
+    """Replace the events before turn `cut` (or a turn down to `lowest`) with an opening restoring their state.
+
+    A slot keeps the time of the event that set it, so a value set before `expired_before` is
+    left out: it does not outlive the retention either.
+    """
     tracker = DialogueStateTracker(sender_id, domain.slots)
     states: dict[int, _State] = {}
+    set_at: dict[str, float] = {}
     position = 0
     for turn in range(lowest, cut + 1):
         for event in events[position : starts[turn]]:
             tracker.update(event)
+            if isinstance(event, SlotSet):
+                set_at[event.key] = event.timestamp
         position = starts[turn]
-        states[turn] = _state(tracker)
+        states[turn] = _state(tracker, set_at, events[starts[turn]].timestamp)
     # The latest turn boundary where no form is in progress and the assistant is not paused, else `cut`.
     chosen = next((t for t in range(cut, lowest - 1, -1) if not states[t].active_loop and not states[t].paused), cut)
     state = states[chosen]
-    at = events[starts[chosen]].timestamp  # as old as the first turn kept, never older
+    at = events[starts[chosen]].timestamp  # as old as the first turn kept
     opening: list[Event] = [ActionExecuted(ACTION_SESSION_START_NAME, timestamp=at), SessionStarted(timestamp=at)]
-    opening += [SlotSet(name, value, timestamp=at) for name, value in state.slots.items()]
+    opening += [
+        SlotSet(name, value, timestamp=min(when, at))
+        for name, (value, when) in state.slots.items()
+        if expired_before is None or when >= expired_before
+    ]
     if state.active_loop:
         # As a form leaves it: active, and its action run once (Rasa's happy-path bookkeeping looks for that run).
         opening += [ActiveLoop(state.active_loop, timestamp=at), ActionExecuted(state.active_loop, timestamp=at)]
