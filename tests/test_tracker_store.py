@@ -176,3 +176,24 @@ async def test_no_event_outlives_the_retention(rasa) -> None:
     assert "ABC1234567" not in json.dumps(events)  # neither the message nor the slot it filled
     assert len(users(events)) == 2
     assert 0 < await voter.trackers.ttl(key) <= TRACKER_TTL_S + 1
+
+
+async def test_after_an_hour_of_silence_only_the_new_session_is_kept(rasa) -> None:
+    """A new session (domain.yml session_expiration_time) drops the old one's events, keeping the carried slots."""
+    voter = Conversation(*rasa, language="hi")
+    await voter.say("मेरा पोलिंग बूथ कहाँ है")
+    await voter.say("मेरा एपिक नंबर BRP0412345 है")
+    key = TRACKER_KEY_PREFIX + voter.id
+    stored = json.loads(await voter.trackers.get(key))
+    for event in stored["events"]:
+        event["timestamp"] -= 2 * 3600
+    await voter.trackers.set(key, json.dumps(stored))
+
+    replies = await voter.say("धन्यवाद")
+    assert texts(replies)
+    events = await voter.events()
+    assert [e["event"] for e in events].count("session_started") == 1
+    assert users(events) == ["धन्यवाद"]
+    assert "BRP0412345" not in json.dumps(events)  # the EPIC number is not carried over (bot/actions/session.py)
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["language"] == "hi"
