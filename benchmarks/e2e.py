@@ -5,7 +5,8 @@
 For each side: msgs/s at saturation (closed loop, N concurrent voters), p50/p95/p99 at a fixed
 offered load (open loop, Poisson arrivals), CPU seconds and peak RSS of every process, and the
 cross-validated intent F1 of its config. Then the gateway's own ceiling (agent mode, no Rasa),
-hand-off latency and broadcast pacing. Raw numbers go to results/bench.json; the last line
+hand-off latency, broadcast pacing and one long conversation's cost per message
+(conversation_length.py). Raw numbers go to results/bench.json; the last line
 printed is the B/A summary. Models and F1 are cached under results/bench/ (see training.py).
 """
 
@@ -226,6 +227,18 @@ async def run_pacing(redis_base: str, log: Any, quick: bool) -> dict[str, Any] |
     return result
 
 
+async def run_conversation_length(redis_base: str, args: argparse.Namespace, log: Any) -> dict[str, Any]:
+    """One long conversation straight to Rasa (benchmarks/conversation_length.py), at --conversation-messages."""
+    from benchmarks import conversation_length
+
+    argv = ["--messages", str(args.conversation_messages), "--redis-url", redis_base]
+    if args.conversation_baseline:
+        argv += ["--baseline", args.conversation_baseline]
+    result = await conversation_length.run(conversation_length.parse_args(argv))
+    log(conversation_length.table(result))
+    return result
+
+
 def machine() -> dict[str, Any]:
     mem_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))  # type: ignore[union-attr]
     load = os.getloadavg()
@@ -328,6 +341,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         if not args.no_extras:
             result["handoff"] = await run_handoff(redis_base, 100 if args.quick else 500, log)
             result["pacing"] = await run_pacing(redis_base, log, args.quick)
+            result["conversation_length"] = await run_conversation_length(redis_base, args, log)
             await flush(redis_base, HANDOFF_DB)
     finally:
         own.stop_all()
@@ -368,7 +382,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--rasa-schema-cache", action=flag, default=True, help="B's Rasa checks the action response schema once"
     )
-    parser.add_argument("--no-extras", action="store_true", help="skip agent mode, hand-off and pacing")
+    parser.add_argument(
+        "--no-extras", action="store_true", help="skip agent mode, hand-off, pacing and the long conversation"
+    )
+    parser.add_argument(
+        "--conversation-messages", type=int, help="length of the long-conversation phase (default 1000, --quick 12)"
+    )
+    parser.add_argument("--conversation-baseline", metavar="REF", help="also run that phase on this commit's Rasa")
     parser.add_argument("--stock-config", type=Path, default=training.STOCK_CONFIG)
     parser.add_argument("--stock-model", type=Path, help="use this model for A instead of training or the cache")
     parser.add_argument("--samvad-model", type=Path, help="use this model for B instead of training or the cache")
@@ -379,7 +399,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--profile-gateway", type=Path, help="write a cProfile of B's gateway to this file")
     parser.add_argument("--out", type=Path, default=RESULTS)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.conversation_messages is None:
+        args.conversation_messages = 12 if args.quick else 1000
+    return args
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.devstack import RASA_BIN, Stack, free_port, wait_for_http, wait_for_port
+from bot.devstack import RASA_BIN, TRACKER_TTL_S, Stack, free_port, wait_for_http, wait_for_port
 from bot.settings import ROOT
 
 RASA_TOKEN = "bench-rasa-token"
@@ -66,7 +66,8 @@ def _rasa(
     cmd += ["--endpoints", str(endpoints), "--credentials", "credentials.yml"]
     if token:
         cmd += ["--auth-token", token]
-    env = {"RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1", **env}
+    # PYTHONPATH: endpoints.yml names rasa_ext's tracker store, also when Rasa starts without the launcher.
+    env = {"RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "PYTHONPATH": str(ROOT), **env}
     stack.spawn(name, cmd, env)
     url = f"http://127.0.0.1:{port}"
     status = f"{url}/status" + (f"?token={token}" if token else "")
@@ -113,6 +114,7 @@ def start_samvad(
             "RASA_REDIS_HOST": host,
             "RASA_REDIS_PORT": port or "6379",
             "RASA_REDIS_DB": str(RASA_DB),
+            "RASA_TRACKER_TTL_S": str(TRACKER_TTL_S),
             # Sanic workers are allowed by Rasa only with a lock store that is not in memory (ours is Redis).
             "SANIC_WORKERS": str(rasa_workers),
         }

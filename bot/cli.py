@@ -150,7 +150,7 @@ def run_demo() -> int:
         token = settings.rasa_token.get_secret_value()
         if token == DEFAULT_RASA_TOKEN:  # the demo's own Rasa: a fresh random token rather than the known default
             token = secrets.token_urlsafe(24)
-        rasa = stack.start_rasa(free_port(), token, redis_url, actions)
+        rasa = stack.start_rasa(free_port(), token, redis_url, actions, tracker_ttl_s=settings.transcript_ttl_s)
         print(f"rasa:    {rasa} (API on 127.0.0.1 only, token required)")
         env = {
             "REDIS_URL": redis_url,

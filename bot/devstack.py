@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bot.settings import ROOT
+from bot.settings import ROOT, Settings
 
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 # Rasa's own CLI, with the action-response schema checked once instead of on every call (rasa_ext/).
 RASA_LAUNCHER = ROOT / "rasa_ext" / "schema_cache.py"
+# Trackers live as long as the transcript (Settings.transcript_ttl_s); `make demo` passes the setting.
+TRACKER_TTL_S = int(Settings.model_fields["transcript_ttl_s"].default)
 RASA_WORKERS = 2  # docs/performance.md: 8.9 -> 13.5 msgs/s on 2 cores; each worker holds the model (~600 MB)
 
 
@@ -80,20 +82,35 @@ class Stack:
         wait_for_port(port, "redis", 20)
         return f"redis://127.0.0.1:{port}/0"
 
-    def start_actions(self, port: int, redis_url: str) -> str:
+    def start_actions(self, port: int, redis_url: str, *, root: Path = ROOT) -> str:
+        """The action server; `root` runs another checkout's actions (benchmarks' before/after)."""
         self.spawn(
             "actions",
             [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(port)],
             {"REDIS_URL": redis_url},
+            cwd=root,
         )
         url = f"http://127.0.0.1:{port}"
         wait_for_http(f"{url}/health", "action server", 60)
         return url
 
     def start_rasa(
-        self, port: int, token: str, redis_url: str, actions_url: str, *, rasa_db: int = 1, workers: int = RASA_WORKERS
+        self,
+        port: int,
+        token: str,
+        redis_url: str,
+        actions_url: str,
+        *,
+        rasa_db: int = 1,
+        workers: int = RASA_WORKERS,
+        tracker_ttl_s: int = TRACKER_TTL_S,
+        root: Path = ROOT,
     ) -> str:
-        """Rasa as measured in docs/performance.md: the schema-check-once launcher, `workers` Sanic workers."""
+        """Rasa as measured in docs/performance.md: the schema-check-once launcher, `workers` Sanic workers.
+
+        Trackers expire `tracker_ttl_s` after their oldest event (the transcript's retention);
+        `root` runs another checkout's config, endpoints and rasa_ext (benchmarks' before/after).
+        """
         if not RASA_BIN.exists():
             raise SystemExit("Rasa is not installed: run `make setup` first")
         redis = urlsplit(redis_url)
@@ -102,15 +119,17 @@ class Stack:
             "RASA_REDIS_HOST": redis.hostname or "127.0.0.1",
             "RASA_REDIS_PORT": str(redis.port or 6379),
             "RASA_REDIS_DB": str(rasa_db),  # also in rasa_redis_url below
+            "RASA_TRACKER_TTL_S": str(tracker_ttl_s),
             "RASA_TELEMETRY_ENABLED": "false",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             # Several workers share the port; Rasa allows it because the lock store is Redis.
             "SANIC_WORKERS": str(workers),
         }
-        cmd = [str(RASA_BIN.with_name("python")), str(RASA_LAUNCHER), "run", "--enable-api", "--auth-token", token]
+        launcher = root / RASA_LAUNCHER.relative_to(ROOT)
+        cmd = [str(RASA_BIN.with_name("python")), str(launcher), "run", "--enable-api", "--auth-token", token]
         cmd += ["-i", "127.0.0.1", "-p", str(port)]
         cmd += ["-m", "models", "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"]
-        self.spawn("rasa", cmd, env)
+        self.spawn("rasa", cmd, env, cwd=root)
         self.rasa_redis_url = f"redis://{env['RASA_REDIS_HOST']}:{env['RASA_REDIS_PORT']}/{rasa_db}"
         url = f"http://127.0.0.1:{port}"
         wait_for_http(f"{url}/status?token={token}", "rasa", 180, proc=self.procs["rasa"])

@@ -71,9 +71,10 @@ class RasaClient:
     async def forget(self, conversation_id: str) -> None:
         """Erase Rasa's record of the conversation ("delete my data").
 
-        Replacing the events with none works for every tracker store but Redis, which merges the
-        replacement with what it holds; there the key (``endpoints.yml``: ``samvad:tracker:<sender>``)
-        is deleted as well.
+        Replacing the events with none works for every tracker store but Rasa's own Redis store,
+        which merges the replacement with what it holds (the project's, rasa_ext/tracker_store.py,
+        replaces); the key (``endpoints.yml``: ``samvad:tracker:<sender>``) is deleted as well, so
+        that nothing of the conversation is left in Rasa's Redis.
         """
         await self._request(
             "PUT", f"/conversations/{conversation_id}/tracker/events", json=[], params={"token": self._token}

@@ -17,9 +17,13 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import jsonschema
+
+# endpoints.yml names classes in rasa_ext (rasa_ext.tracker_store): the project must be importable.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 _original_validate = jsonschema.validate
 _validators: dict[str, Any] = {}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import gateway_overhead
+from benchmarks import conversation_length, gateway_overhead
 from benchmarks.e2e import main_async, parse_args, summary_line
 from benchmarks.handoff_latency import run
 from bot.settings import ROOT
@@ -56,6 +56,7 @@ async def test_e2e_benchmark_runs_both_sides_at_a_tiny_size(tmp_path: Path) -> N
     assert overhead["overhead"]["gateway"]["own_p50_ms"] is not None  # the gateway's own-time histogram moved
     assert result["B"]["fixed_load"]["gateway_own_p50_ms"] is not None
     assert result["handoff"]["messages"] == 100
+    assert result["conversation_length"]["sides"]["after"]["12"]["latency_p50_ms"] > 0
     assert re.fullmatch(
         r"throughput ratio B/A: \d+\.\d\d  p99 ratio B/A: \d+\.\d\d  f1 A: (n/a|\d\.\d{3})  f1 B: (n/a|\d\.\d{3})",
         summary_line(result),
@@ -89,3 +90,22 @@ async def test_gateway_overhead_benchmark_runs_before_and_after_side_by_side() -
     assert {name: pairs["pairs"] for name, pairs in result["one_at_a_time"].items()} == dict.fromkeys(
         ("gateway", "gateway-httpx", "gateway-HEAD"), 10
     )
+
+
+@pytest.mark.rasa
+@pytest.mark.slow
+async def test_conversation_length_benchmark_runs_before_and_after_side_by_side() -> None:
+    """One conversation, message for message, to the Rasa side of HEAD and of this checkout."""
+    if not list((ROOT / "models").glob("*.tar.gz")):
+        pytest.fail("no trained model in models/: run `make train` (make test does it)")
+    args = conversation_length.parse_args(
+        ["--quick", "--baseline", "HEAD", "--redis-url", f"redis://{REDIS_HOST}:{REDIS_PORT}"]
+    )
+    result = await conversation_length.run(args)
+
+    assert set(result["sides"]) == {"after", "before"}
+    for rows in result["sides"].values():
+        assert rows["1"]["latency_p50_ms"] > 0 and rows["10"]["tracker_kb"] > 0, rows
+        assert rows["12"]["messages"] == [2, 12]
+    assert result["answers"]["compared"] == 12
+    assert "| after (" in conversation_length.table(result)

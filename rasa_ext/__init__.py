@@ -1,0 +1,1 @@
+"""Rasa-side extensions: run inside Rasa (.venv-rasa), never imported by the gateway (bot/)."""
