@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import ROUTER, create_app
 from bot.devstack import Stack, free_port, wait_for_port
 from bot.settings import ROOT, Settings
+from tests.helpers import fuzz as _fuzz  # noqa: F401 - registers the hypothesis profiles
 from tests.helpers.telegram_api import FakeTelegram
 
 REDIS_HOST = os.environ.get("TEST_REDIS_HOST", "127.0.0.1")
