@@ -7,6 +7,7 @@ so that both run the same commands.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -45,6 +46,10 @@ class Stack:
     log_dir: Path = ROOT / ".run"
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     rasa_redis_url: str = ""  # where the started Rasa keeps trackers and locks
+    # The secret Rasa sends the action server (endpoints.yml): one per stack unless the environment sets it.
+    action_token: str = field(
+        default_factory=lambda: os.environ.get("SAMVAD_ACTION_SERVER_TOKEN") or secrets.token_urlsafe(32)
+    )
 
     def spawn(
         self, name: str, cmd: list[str], env: dict[str, str] | None = None, *, cwd: Path | None = None
@@ -83,8 +88,8 @@ class Stack:
     def start_actions(self, port: int, redis_url: str) -> str:
         self.spawn(
             "actions",
-            [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(port)],
-            {"REDIS_URL": redis_url},
+            [sys.executable, "-m", "bot.actions.server", "--port", str(port)],
+            {"REDIS_URL": redis_url, "SAMVAD_ACTION_SERVER_TOKEN": self.action_token},
         )
         url = f"http://127.0.0.1:{port}"
         wait_for_http(f"{url}/health", "action server", 60)
@@ -99,6 +104,7 @@ class Stack:
         redis = urlsplit(redis_url)
         env = {
             "ACTION_SERVER_URL": f"{actions_url}/webhook",
+            "ACTION_SERVER_TOKEN": self.action_token,
             "RASA_REDIS_HOST": redis.hostname or "127.0.0.1",
             "RASA_REDIS_PORT": str(redis.port or 6379),
             "RASA_REDIS_DB": str(rasa_db),  # also in rasa_redis_url below

@@ -195,3 +195,31 @@ CAMPAIGNS = f"{PREFIX}:campaigns"  # set of campaign names that have been sent (
 # team (bot/content/review.py). Fields: text (masked), intent, confidence, reason, language, at.
 # No conversation id.
 REVIEW = f"{PREFIX}:review"
+
+
+# --- abuse limits (issue 14; docs/security.md) ---------------------------------------------------------------
+
+
+def roll_lookups(conversation_id: str) -> str:
+    """Counter with a TTL: electoral-roll look-ups by one conversation in the current window."""
+    return f"{PREFIX}:limit:roll:{{{conversation_id}}}"
+
+
+def voter_rate(conversation_id: str) -> str:
+    """Counter with a TTL: messages from one voter in the current window (flood control)."""
+    return f"{PREFIX}:limit:voter:{{{conversation_id}}}"
+
+
+def voter_slow_down(conversation_id: str) -> str:
+    """String with a TTL: the voter was told to slow down in this window (told once)."""
+    return f"{PREFIX}:limit:told:{{{conversation_id}}}"
+
+
+def ip_rate(address: str) -> str:
+    """Counter with a TTL: web-chat messages from one IP address in the current window."""
+    return f"{PREFIX}:limit:ip:{address}"
+
+
+def login_failures_ip(address: str) -> str:
+    """Counter with a TTL: failed console logins from one IP address."""
+    return f"{PREFIX}:console:failures:ip:{address}"

@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     # How often the gateway checks whether Rasa is back, to replay held messages.
     rasa_retry_interval_s: float = Field(5.0, gt=0)
 
+    # The action server (bot/actions/server.py): loopback unless told otherwise, and a secret Rasa sends in a
+    # header (endpoints.yml); without the secret it refuses to start. docs/security.md has the production layout.
+    action_server_host: str = "127.0.0.1"
+    action_server_port: int = Field(5055, ge=1, le=65535)
+    action_server_token: SecretStr | None = Field(None, validation_alias=_env("ACTION_SERVER_TOKEN"))
+    # Electoral-roll look-ups (names, part and serial numbers) one conversation may make per window.
+    roll_lookups_per_window: int = Field(10, ge=1)
+    roll_lookup_window_s: int = Field(3600, ge=1)
+
     telegram_bot_token: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
     # The Bot API root; tests point it at a local stand-in.
     telegram_api_url: str = Field("https://api.telegram.org", validation_alias=_env("TELEGRAM_API_URL"))
