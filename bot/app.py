@@ -17,8 +17,10 @@ from bot import metrics, redis_client
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.webchat import SOCKETS, WebchatChannel
 from bot.console.api import Console
+from bot.console.auth import csrf_middleware
 from bot.handoff.hours import AgentHours
 from bot.handoff.queue import HandoffQueue
+from bot.headers import security_headers
 from bot.language import Language
 from bot.models import Channel
 from bot.rasa_client import RasaClient
@@ -47,7 +49,11 @@ def create_app(settings: Settings, *, telegram_polling: bool = False) -> web.App
         settings: built once by the caller.
         telegram_polling: serve Telegram by long polling instead of the webhook route.
     """
-    app = web.Application(middlewares=[error_middleware], client_max_size=1024 * 1024)
+    console_origins = [settings.public_url, *settings.console_origins]
+    app = web.Application(
+        middlewares=[error_middleware, csrf_middleware(console_origins)], client_max_size=1024 * 1024
+    )
+    app.on_response_prepare.append(security_headers(settings))
     app[SETTINGS] = settings
     app[SOCKETS] = weakref.WeakSet()
     webchat = WebchatChannel(public_url=settings.public_url, extra_origins=settings.webchat_origins)
@@ -57,6 +63,8 @@ def create_app(settings: Settings, *, telegram_polling: bool = False) -> web.App
         public_url=settings.public_url,
         canned_file=settings.canned_file,
         secure_cookie=settings.public_url.startswith("https://"),
+        extra_origins=settings.console_origins,
+        trust_forwarded_for=settings.trust_forwarded_for,
     )
     app[CONSOLE] = console
     app.add_routes(console.routes())

@@ -135,9 +135,9 @@ def console_session(token: str) -> str:
     return f"{PREFIX}:console:session:{token}"
 
 
-def login_failures(name: str) -> str:
-    """Counter with a TTL: failed console logins for one account name."""
-    return f"{PREFIX}:console:failures:{name}"
+def login_failures(name: str, address: str) -> str:
+    """Counter with a TTL: console login attempts on one account name from one address (bot/console/auth.py)."""
+    return f"{PREFIX}:console:failures:{name}:{address}"
 
 
 def handled_on(day: str) -> str:
@@ -221,5 +221,5 @@ def ip_rate(address: str) -> str:
 
 
 def login_failures_ip(address: str) -> str:
-    """Counter with a TTL: failed console logins from one IP address."""
+    """Counter with a TTL: console login attempts from one IP address, on any account."""
     return f"{PREFIX}:console:failures:ip:{address}"

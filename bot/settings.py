@@ -31,8 +31,15 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     public_url: str = Field("http://127.0.0.1:8080", validation_alias=_env("PUBLIC_URL"))
-    # Extra origins allowed to open the web-chat websocket (a campaign site embedding it).
+    # Extra origins allowed to open the web-chat websocket (a campaign site embedding it); also the only
+    # sites allowed to show the web chat in a frame.
     webchat_origins: list[str] = []
+    # Extra origins the console is served under (besides PUBLIC_URL's); state-changing requests and the
+    # console websocket from any other origin are refused.
+    console_origins: list[str] = []
+    # Behind a reverse proxy that sets X-Forwarded-For: take the caller's address from it (login throttling,
+    # per-address limits). Leave off otherwise: anyone can send the header.
+    trust_forwarded_for: bool = False
 
     redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias=_env("REDIS_URL"))
 

@@ -10,6 +10,7 @@ from aiohttp import WSServerHandshakeError
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
+from bot.devstack import free_port
 from bot.settings import ROOT
 from tests.conftest import make_settings
 
@@ -68,8 +69,9 @@ async def test_english_message_in_the_browser_gets_an_english_reply_and_survives
     chromium = shutil.which("chromium")
     if chromium is None:
         pytest.fail("Debian's chromium is not installed: run `make browser`")
-    app = create_app(make_settings(rasa_url=rasa_stack["rasa_url"]))
-    server = TestServer(app, host="127.0.0.1")
+    port = free_port()  # the page's origin must be PUBLIC_URL: the Host header is not trusted
+    app = create_app(make_settings(rasa_url=rasa_stack["rasa_url"], public_url=f"http://127.0.0.1:{port}"))
+    server = TestServer(app, host="127.0.0.1", port=port)
     await server.start_server()
     base = str(server.make_url("")).rstrip("/")
     try:
