@@ -18,6 +18,7 @@ from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.webchat import SOCKETS, WebchatChannel
 from bot.console.api import Console
 from bot.console.auth import csrf_middleware
+from bot.flood import FloodControl
 from bot.handoff.hours import AgentHours
 from bot.handoff.queue import HandoffQueue
 from bot.headers import security_headers
@@ -38,6 +39,7 @@ RASA = web.AppKey("rasa", RasaClient)
 TELEGRAM = web.AppKey("telegram", TelegramChannel)
 WEBCHAT = web.AppKey("webchat", WebchatChannel)
 CONSOLE = web.AppKey("console", Console)
+FLOOD = web.AppKey("flood", FloodControl)
 
 TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
 
@@ -56,7 +58,12 @@ def create_app(settings: Settings, *, telegram_polling: bool = False) -> web.App
     app.on_response_prepare.append(security_headers(settings))
     app[SETTINGS] = settings
     app[SOCKETS] = weakref.WeakSet()
-    webchat = WebchatChannel(public_url=settings.public_url, extra_origins=settings.webchat_origins)
+    webchat = WebchatChannel(
+        public_url=settings.public_url,
+        extra_origins=settings.webchat_origins,
+        legacy_ids=settings.webchat_legacy_ids,
+        trust_forwarded_for=settings.trust_forwarded_for,
+    )
     app[WEBCHAT] = webchat
     app.add_routes(webchat.routes())
     console = Console(
@@ -87,7 +94,12 @@ def create_app(settings: Settings, *, telegram_polling: bool = False) -> web.App
 
 async def _resources(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    redis = redis_client.connect(settings.redis_url, health_check_interval=15)
+    redis = redis_client.connect(
+        settings.redis_url,
+        health_check_interval=15,
+        max_connections=settings.redis_max_connections,
+        pool_timeout_s=settings.redis_pool_timeout_s,
+    )
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=30))
     store = VoterStore(
         redis,
@@ -116,7 +128,14 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         max_wait_s=settings.handoff_max_wait_s,
         rasa_down_handoff_after_s=settings.rasa_down_handoff_after_s,
     )
-    app[WEBCHAT].bind(router, store)
+    flood = FloodControl(
+        redis,
+        per_voter=settings.voter_messages_per_window,
+        per_address=settings.address_messages_per_window,
+        window_s=settings.flood_window_s,
+    )
+    app[WEBCHAT].bind(router, store, flood)
+    app[FLOOD] = flood
     app[CONSOLE].bind(router)
     router.add_sender(Channel.WEBCHAT, app[WEBCHAT])
     app[REDIS], app[RASA], app[ROUTER] = redis, rasa, router

@@ -62,3 +62,9 @@ class DeliveryFailed(SamvadError):
     """The platform refused the message for good (bad chat id, bad text), or the network kept failing."""
 
     message = "the message could not be delivered"
+
+
+class InboxFull(SamvadError):
+    """A conversation's inbox holds as many unanswered messages as it may; the new one was not stored."""
+
+    message = "too many unanswered messages in this conversation"

@@ -220,6 +220,16 @@ def ip_rate(address: str) -> str:
     return f"{PREFIX}:limit:ip:{address}"
 
 
+def ip_slow_down(address: str) -> str:
+    """String with a TTL: the address was told to slow down in this window."""
+    return f"{PREFIX}:limit:ip:{address}:told"
+
+
+def webchat_message(conversation_id: str, client_id: str) -> str:
+    """String set once per web-chat client message id, for de-duplication of resends."""
+    return f"{PREFIX}:web:msg:{{{conversation_id}}}:{client_id}"
+
+
 def login_failures_ip(address: str) -> str:
     """Counter with a TTL: console login attempts from one IP address, on any account."""
     return f"{PREFIX}:console:failures:ip:{address}"

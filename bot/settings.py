@@ -37,11 +37,18 @@ class Settings(BaseSettings):
     # Extra origins the console is served under (besides PUBLIC_URL's); state-changing requests and the
     # console websocket from any other origin are refused.
     console_origins: list[str] = []
+    # Keep honouring web-chat voter ids made by browsers before the gateway issued them (docs/security.md):
+    # anyone who saw such an id (agents did) could read and write that conversation. Off unless needed.
+    webchat_legacy_ids: bool = False
     # Behind a reverse proxy that sets X-Forwarded-For: take the caller's address from it (login throttling,
     # per-address limits). Leave off otherwise: anyone can send the header.
     trust_forwarded_for: bool = False
 
     redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias=_env("REDIS_URL"))
+    # Each process's Redis pool: at most this many connections; past it a command waits this long for one
+    # (then fails) instead of failing at once.
+    redis_max_connections: int = Field(100, ge=1)
+    redis_pool_timeout_s: float = Field(5.0, gt=0)
 
     rasa_url: str = Field("http://127.0.0.1:5005", validation_alias=_env("RASA_URL"))
     rasa_token: SecretStr = Field(SecretStr("change-me"), validation_alias=_env("RASA_TOKEN"))
@@ -78,6 +85,11 @@ class Settings(BaseSettings):
 
     # Voter text longer than this is cut before it reaches Rasa (Telegram's own limit is 4096).
     max_message_chars: int = Field(4096, ge=1)
+    # Flood control (bot/flood.py): messages per window from one voter, and from one address on the web chat
+    # (generous: many phones share one address behind a carrier's NAT).
+    voter_messages_per_window: int = Field(20, ge=1)
+    address_messages_per_window: int = Field(120, ge=1)
+    flood_window_s: int = Field(60, ge=1)
     transcript_ttl_s: int = 30 * 24 * 3600
     transcript_max_turns: int = 200
     dedup_ttl_s: int = 48 * 3600

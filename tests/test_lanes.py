@@ -6,7 +6,10 @@ import asyncio
 import hashlib
 import random
 
+import pytest
+
 from bot import keys, redis_client
+from bot.errors import InboxFull
 from bot.lanes import _NEXT, Lanes
 from tests.helpers.cutting_proxy import CuttingProxy
 
@@ -115,3 +118,26 @@ async def test_a_lost_answer_to_the_done_step_does_not_skip_the_next_message(own
         await proxy.close()
     assert proxy.cuts_done == 1
     assert seen == ["warm-up", "a", "b", "c"]
+
+
+async def test_a_full_inbox_refuses_new_messages_without_marking_them_seen(redis) -> None:
+    """One voter could push thousands of messages a second into an unbounded inbox (issue 14, item 10)."""
+    started = asyncio.Event()
+    release = asyncio.Event()
+
+    async def process(_: str, raw: str, __: object) -> None:
+        started.set()
+        await release.wait()
+
+    lanes = Lanes(redis, process, max_inbox=5)
+    for n in range(5):
+        assert await lanes.submit("tg:5550503", str(n), once_key=keys.telegram_update(n))
+    await started.wait()
+    with pytest.raises(InboxFull):
+        await lanes.submit("tg:5550503", "5", once_key=keys.telegram_update(5))
+    assert await redis.llen(keys.inbox("tg:5550503")) == 5
+    assert not await redis.exists(keys.telegram_update(5))  # it may come again once the inbox drains
+    release.set()
+    await lanes.wait_idle()
+    assert await lanes.submit("tg:5550503", "5", once_key=keys.telegram_update(5))
+    await lanes.wait_idle()

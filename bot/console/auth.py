@@ -23,6 +23,9 @@ from redis.asyncio import Redis
 
 from bot import keys
 from bot.console.accounts import Accounts, Agent
+from bot.flood import client_address
+
+__all__ = ["Auth", "LoginThrottled", "client_address", "csrf_middleware", "origin_of"]
 
 COOKIE = "samvad_console"
 SESSION_TTL_S = 12 * 3600
@@ -47,15 +50,6 @@ class LoginThrottled(Exception):
 def origin_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
-
-
-def client_address(request: web.Request, *, trust_forwarded_for: bool = False) -> str:
-    """The caller's address; behind a reverse proxy that sets X-Forwarded-For, the last hop it added."""
-    if trust_forwarded_for:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        if forwarded.strip():
-            return forwarded.split(",")[-1].strip()[:64]
-    return request.remote or "unknown"
 
 
 class Auth:
