@@ -152,6 +152,7 @@ def _telegram(polling: bool):  # type: ignore[no-untyped-def]
         settings, router = app[SETTINGS], app[ROUTER]
         application = build_application(settings, polling=polling)
         channel = TelegramChannel(application, router, router.store, router.texts, settings)
+        channel.flood = app[FLOOD]
         router.add_sender(Channel.TELEGRAM, channel)
         app[TELEGRAM] = channel
         await application.initialize()
