@@ -140,6 +140,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     router.add_sender(Channel.WEBCHAT, app[WEBCHAT])
     app[REDIS], app[RASA], app[ROUTER] = redis, rasa, router
     yield
+    await app[CONSOLE].events.close()
     await router.lanes.close()
     await session.close()
     await redis.aclose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 
 import aiohttp
@@ -165,3 +166,25 @@ async def test_deep_json_and_garbage_ids_get_a_4xx(server: TestServer) -> None:
             resp = await client.post(f"/console/api/callbacks/{garbage}", json={"status": "done"})
             assert resp.status == 404, garbage
         assert (await client.get("/healthz")).status == 200
+
+
+# --- one pub/sub per process (issue 14, item 3) ---------------------------------------------------------
+
+
+async def test_console_sockets_share_one_pub_sub_connection(server: TestServer, redis) -> None:  # type: ignore[no-untyped-def]
+    """Each console websocket held a pub/sub connection of its own, out of the same pool as the voters'."""
+    async with _client(server) as agent:
+        assert await _login(agent) == 200
+        sockets = [await agent.ws_connect("/console/ws") for _ in range(5)]
+        for ws in sockets:
+            assert (await asyncio.wait_for(ws.receive_json(), 10))["type"] == "queues"
+        for _ in range(50):
+            if (await redis.pubsub_numsub(keys.CONSOLE_EVENTS))[0][1] == 1:
+                break
+            await asyncio.sleep(0.05)
+        assert (await redis.pubsub_numsub(keys.CONSOLE_EVENTS))[0][1] == 1
+        await redis.publish(keys.CONSOLE_EVENTS, json.dumps({"type": "queues"}))
+        for ws in sockets:
+            assert (await asyncio.wait_for(ws.receive_json(), 10))["type"] == "queues"
+        for ws in sockets:
+            await ws.close()

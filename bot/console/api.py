@@ -22,6 +22,7 @@ from aiohttp import WSMsgType, web
 
 from bot.console.accounts import Accounts, Agent, Role
 from bot.console.auth import COOKIE, Auth, LoginThrottled, client_address, origin_of
+from bot.console.ws import EventHub
 from bot.handoff import HandoffReason, HandoffSignal
 from bot.handoff.queue import Disposition, HandoffQueue
 from bot.keys import CALLBACKS, CONSOLE_EVENTS, agent_chats, agent_presence, callback_status
@@ -60,6 +61,7 @@ class Console:
         self.router = router
         self.accounts = Accounts(router.redis)
         self.auth = Auth(router.redis, self.accounts)
+        self.events = EventHub(router.redis, CONSOLE_EVENTS)
         self.queue: HandoffQueue = router.handoff
 
     def routes(self) -> list[web.AbstractRouteDef]:
@@ -314,27 +316,23 @@ class Console:
         await ws.prepare(request)
         redis = self.router.redis
         await redis.set(agent_presence(agent.name), "available", ex=PRESENCE_TTL_S, nx=True)
-        pubsub = redis.pubsub()
-        await pubsub.subscribe(CONSOLE_EVENTS)
-        forward = asyncio.create_task(self._forward(ws, agent, pubsub))
-        beat = asyncio.create_task(self._heartbeat(agent))
-        try:
-            async for frame in ws:
-                if frame.type is WSMsgType.ERROR:
-                    break
-        finally:
-            for task in (forward, beat):
-                task.cancel()
-            await asyncio.gather(forward, beat, return_exceptions=True)
-            await pubsub.aclose()
+        async with self.events.subscribe() as events:  # one pub/sub connection for all sockets (console/ws.py)
+            forward = asyncio.create_task(self._forward(ws, agent, events))
+            beat = asyncio.create_task(self._heartbeat(agent))
+            try:
+                async for frame in ws:
+                    if frame.type is WSMsgType.ERROR:
+                        break
+            finally:
+                for task in (forward, beat):
+                    task.cancel()
+                await asyncio.gather(forward, beat, return_exceptions=True)
         return ws
 
-    async def _forward(self, ws: web.WebSocketResponse, agent: Agent, pubsub: Any) -> None:
+    async def _forward(self, ws: web.WebSocketResponse, agent: Agent, events: asyncio.Queue[dict[str, Any]]) -> None:
         await ws.send_json({"type": "queues", "queues": await self._queue_figures()})
-        async for message in pubsub.listen():
-            if message.get("type") != "message":
-                continue
-            event = json.loads(message["data"])
+        while True:
+            event = await events.get()
             if event["type"] == "voter_message":
                 if await self.router.redis.sismember(agent_chats(agent.name), event["conversation_id"]):
                     await ws.send_json(event)
