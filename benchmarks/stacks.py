@@ -82,7 +82,11 @@ def start_stock(model: Path, redis_base: str | None, log_dir: Path) -> Running:
         redis_base = redis_base or start_redis(running.stack)
         actions = running.stack.start_actions(free_port(), f"{redis_base}/{GATEWAY_DB}")
         endpoints = log_dir / "stock-endpoints.yml"
-        endpoints.write_text(f"action_endpoint:\n  url: {actions}/webhook\n", encoding="utf-8")
+        token = running.stack.action_token  # the action server requires it (bot/actions/server.py)
+        endpoints.write_text(
+            f"action_endpoint:\n  url: {actions}/webhook\n  headers:\n    X-Samvad-Action-Token: {token}\n",
+            encoding="utf-8",
+        )
         running.urls = {"rasa": _rasa(running.stack, "rasa", model, endpoints, {}, None), "actions": actions}
     except BaseException:
         running.stop()
@@ -111,6 +115,7 @@ def start_samvad(
         actions = stack.start_actions(free_port(), f"{redis_base}/{GATEWAY_DB}")
         env = {
             "ACTION_SERVER_URL": f"{actions}/webhook",
+            "ACTION_SERVER_TOKEN": stack.action_token,
             "RASA_REDIS_HOST": host,
             "RASA_REDIS_PORT": port or "6379",
             "RASA_REDIS_DB": str(RASA_DB),

@@ -18,11 +18,14 @@ from bot.channels import webchat
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.webchat import SOCKETS, WEBCHAT, WebchatChannel
 from bot.console.api import Console
+from bot.console.auth import csrf_middleware
 from bot.console.services import ConsoleServices
 from bot.conversation import Conversations
 from bot.deadletters import DeadKind, DeadLetters
+from bot.flood import FloodControl
 from bot.handoff.hours import AgentHours
 from bot.handoff.queue import HandoffQueue
+from bot.headers import security_headers
 from bot.language import Language
 from bot.maintenance import Maintenance, Task
 from bot.models import Channel
@@ -41,6 +44,7 @@ ROUTER = web.AppKey("router", Router)
 RASA = web.AppKey("rasa", RasaClient)
 TELEGRAM = web.AppKey("telegram", TelegramChannel)
 CONSOLE = web.AppKey("console", Console)
+FLOOD = web.AppKey("flood", FloodControl)
 
 TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
 
@@ -52,7 +56,11 @@ def create_app(settings: Settings, *, telegram_polling: bool = False) -> web.App
         settings: built once by the caller.
         telegram_polling: serve Telegram by long polling instead of the webhook route.
     """
-    app = web.Application(middlewares=[error_middleware], client_max_size=1024 * 1024)
+    console_origins = [settings.public_url, *settings.console_origins]
+    app = web.Application(
+        middlewares=[error_middleware, csrf_middleware(console_origins)], client_max_size=1024 * 1024
+    )
+    app.on_response_prepare.append(security_headers(settings))
     app[SETTINGS] = settings
     app[SOCKETS] = weakref.WeakSet()
     app.add_routes(webchat.routes())
@@ -60,6 +68,8 @@ def create_app(settings: Settings, *, telegram_polling: bool = False) -> web.App
         public_url=settings.public_url,
         canned_file=settings.canned_file,
         secure_cookie=settings.public_url.startswith("https://"),
+        extra_origins=settings.console_origins,
+        trust_forwarded_for=settings.trust_forwarded_for,
     )
     app[CONSOLE] = console
     app.add_routes(console.routes())
@@ -82,7 +92,12 @@ def create_app(settings: Settings, *, telegram_polling: bool = False) -> web.App
 
 async def _resources(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    redis = redis_client.connect(settings.redis_url, health_check_interval=15)
+    redis = redis_client.connect(
+        settings.redis_url,
+        health_check_interval=15,
+        max_connections=settings.redis_max_connections,
+        pool_timeout_s=settings.redis_pool_timeout_s,
+    )
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=30))
     store = VoterStore(
         redis,
@@ -117,8 +132,22 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         rasa_down_handoff_after_s=settings.rasa_down_handoff_after_s,
         retry_max_age_s=settings.retry_max_age_s,
     )
+    flood = FloodControl(
+        redis,
+        per_voter=settings.voter_messages_per_window,
+        per_address=settings.address_messages_per_window,
+        window_s=settings.flood_window_s,
+    )
+    app[FLOOD] = flood
     chat = WebchatChannel(
-        intake=router, store=store, public_url=settings.public_url, extra_origins=settings.webchat_origins
+        intake=router,
+        store=store,
+        texts=router.texts,
+        public_url=settings.public_url,
+        extra_origins=settings.webchat_origins,
+        flood=flood,
+        legacy_ids=settings.webchat_legacy_ids,
+        trust_forwarded_for=settings.trust_forwarded_for,
     )
     outbox.add_sender(Channel.WEBCHAT, chat)
     app[WEBCHAT] = chat
@@ -127,6 +156,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     )
     app[REDIS], app[RASA], app[ROUTER] = redis, rasa, router
     yield
+    await app[CONSOLE].events.close()
     await router.lanes.close()
     await session.close()
     await redis.aclose()
@@ -139,6 +169,7 @@ def _telegram(polling: bool):  # type: ignore[no-untyped-def]
         settings, router = app[SETTINGS], app[ROUTER]
         application = build_application(settings, polling=polling)
         channel = TelegramChannel(application, router, router.store, router.texts, settings)
+        channel.flood = app[FLOOD]
         router.outbox.add_sender(Channel.TELEGRAM, channel)
         app[TELEGRAM] = channel
         await application.initialize()

@@ -7,6 +7,7 @@ so that both run the same commands.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -47,6 +48,10 @@ class Stack:
     log_dir: Path = ROOT / ".run"
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     rasa_redis_url: str = ""  # where the started Rasa keeps trackers and locks
+    # The secret Rasa sends the action server (endpoints.yml): one per stack unless the environment sets it.
+    action_token: str = field(
+        default_factory=lambda: os.environ.get("SAMVAD_ACTION_SERVER_TOKEN") or secrets.token_urlsafe(32)
+    )
 
     def spawn(
         self, name: str, cmd: list[str], env: dict[str, str] | None = None, *, cwd: Path | None = None
@@ -86,8 +91,8 @@ class Stack:
         """The action server; `root` runs another checkout's actions (benchmarks' before/after)."""
         self.spawn(
             "actions",
-            [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(port)],
-            {"REDIS_URL": redis_url},
+            [sys.executable, "-m", "bot.actions.server", "--port", str(port)],
+            {"REDIS_URL": redis_url, "SAMVAD_ACTION_SERVER_TOKEN": self.action_token},
             cwd=root,
         )
         url = f"http://127.0.0.1:{port}"
@@ -116,6 +121,7 @@ class Stack:
         redis = urlsplit(redis_url)
         env = {
             "ACTION_SERVER_URL": f"{actions_url}/webhook",
+            "ACTION_SERVER_TOKEN": self.action_token,
             "RASA_REDIS_HOST": redis.hostname or "127.0.0.1",
             "RASA_REDIS_PORT": str(redis.port or 6379),
             "RASA_REDIS_DB": str(rasa_db),  # also in rasa_redis_url below

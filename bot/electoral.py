@@ -27,68 +27,55 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot import identifiers
+
 STATIONS_FILE = "polling_stations.csv"
 ELECTORS_FILE = "electors.csv"
 SAMPLE_MARK = "SAMPLE DATA"
 
-_DEVANAGARI_DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
 _EPIC = re.compile(r"[A-Z]{3}[0-9]{7}")
-_EPIC_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{3})[\s-]*((?:[0-9][\s-]*){6}[0-9])(?![0-9])")
 _PIN = re.compile(r"[1-9][0-9]{5}")
-_PIN_IN_TEXT = re.compile(r"(?<![0-9])([1-9][0-9]{2})[\s-]?([0-9]{3})(?![0-9])")
-_PHONE_IN_TEXT = re.compile(r"(?<![0-9])(?:\+?91[\s-]?|0)?([6-9](?:[\s-]?[0-9]){9})(?![0-9])")
 
 
 def to_ascii_digits(text: str) -> str:
     """Replace Devanagari digits (०-९) by ASCII digits."""
-    return text.translate(_DEVANAGARI_DIGITS)
+    return identifiers.to_ascii_digits(text)
 
 
 def normalize_epic(text: str | None) -> str | None:
     """An EPIC number in canonical form (``ABC1234567``), or None if ``text`` is not one."""
     if not text:
         return None
-    candidate = re.sub(r"[\s-]+", "", to_ascii_digits(text)).upper()
+    candidate = identifiers.compact(text).upper()
     return candidate if _EPIC.fullmatch(candidate) else None
 
 
 def find_epic(text: str | None) -> str | None:
     """The first EPIC number written anywhere in ``text``, normalised."""
-    if not text:
-        return None
-    match = _EPIC_IN_TEXT.search(to_ascii_digits(text))
-    return normalize_epic(match.group(1) + match.group(2)) if match else None
+    return identifiers.find(text, identifiers.Kind.EPIC)
 
 
 def normalize_pin(text: str | None) -> str | None:
     """A 6-digit PIN code (``800 001`` becomes ``800001``), or None."""
     if not text:
         return None
-    candidate = re.sub(r"[\s-]+", "", to_ascii_digits(text))
+    candidate = identifiers.compact(text)
     return candidate if _PIN.fullmatch(candidate) else None
 
 
 def find_pin(text: str | None) -> str | None:
     """The first PIN code written anywhere in ``text``, normalised."""
-    if not text:
-        return None
-    match = _PIN_IN_TEXT.search(to_ascii_digits(text))
-    return match.group(1) + match.group(2) if match else None
+    return identifiers.find(text, identifiers.Kind.PIN)
 
 
 def find_phone(text: str | None) -> str | None:
     """The first Indian mobile number in ``text`` as 10 digits (``+91``/``0`` dropped), or None."""
-    if not text:
-        return None
-    match = _PHONE_IN_TEXT.search(to_ascii_digits(text))
-    return re.sub(r"\D", "", match.group(1)) if match else None
+    return identifiers.find(text, identifiers.Kind.PHONE)
 
 
 def mask(value: str, keep: int = 3) -> str:
     """Mask an identifier for logs: ``ABC1234567`` becomes ``ABC*****67``."""
-    if len(value) <= keep + 2:
-        return "*" * len(value)
-    return value[:keep] + "*" * (len(value) - keep - 2) + value[-2:]
+    return identifiers.mask_value(value, keep)
 
 
 class PollingStation(BaseModel):

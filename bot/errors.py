@@ -73,3 +73,9 @@ class InvalidTransition(SamvadError):
         super().__init__(f"{conversation_id}: cannot go from {current} to {wanted}", conversation_id=conversation_id)
         self.current = current
         self.wanted = wanted
+
+
+class InboxFull(SamvadError):
+    """A conversation's inbox holds as many unanswered messages as it may; the new one was not stored."""
+
+    message = "too many unanswered messages in this conversation"

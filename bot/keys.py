@@ -157,9 +157,9 @@ def console_session(token: str) -> str:
     return f"{PREFIX}:console:session:{token}"
 
 
-def login_failures(name: str) -> str:
-    """Counter with a TTL: failed console logins for one account name."""
-    return f"{PREFIX}:console:failures:{name}"
+def login_failures(name: str, address: str) -> str:
+    """Counter with a TTL: console login attempts on one account name from one address (bot/console/auth.py)."""
+    return f"{PREFIX}:console:failures:{name}:{address}"
 
 
 def handled_on(day: str) -> str:
@@ -217,3 +217,41 @@ CAMPAIGNS = f"{PREFIX}:campaigns"  # set of campaign names that have been sent (
 # team (bot/content/review.py). Fields: text (masked), intent, confidence, reason, language, at.
 # No conversation id.
 REVIEW = f"{PREFIX}:review"
+
+
+# --- abuse limits (issue 14; docs/security.md) ---------------------------------------------------------------
+
+
+def roll_lookups(conversation_id: str) -> str:
+    """Counter with a TTL: electoral-roll look-ups by one conversation in the current window."""
+    return f"{PREFIX}:limit:roll:{{{conversation_id}}}"
+
+
+def voter_rate(conversation_id: str) -> str:
+    """Counter with a TTL: messages from one voter in the current window (flood control)."""
+    return f"{PREFIX}:limit:voter:{{{conversation_id}}}"
+
+
+def voter_slow_down(conversation_id: str) -> str:
+    """String with a TTL: the voter was told to slow down in this window (told once)."""
+    return f"{PREFIX}:limit:told:{{{conversation_id}}}"
+
+
+def ip_rate(address: str) -> str:
+    """Counter with a TTL: web-chat messages from one IP address in the current window."""
+    return f"{PREFIX}:limit:ip:{address}"
+
+
+def ip_slow_down(address: str) -> str:
+    """String with a TTL: the address was told to slow down in this window."""
+    return f"{PREFIX}:limit:ip:{address}:told"
+
+
+def webchat_message(conversation_id: str, client_id: str) -> str:
+    """String set once per web-chat client message id, for de-duplication of resends."""
+    return f"{PREFIX}:web:msg:{{{conversation_id}}}:{client_id}"
+
+
+def login_failures_ip(address: str) -> str:
+    """Counter with a TTL: console login attempts from one IP address, on any account."""
+    return f"{PREFIX}:console:failures:ip:{address}"

@@ -16,6 +16,7 @@ import structlog
 from redis.asyncio import Redis
 
 from bot import keys, metrics
+from bot.errors import InboxFull
 
 log = structlog.get_logger(__name__)
 
@@ -55,9 +56,12 @@ return redis.call('llen', KEYS[2])
 # processed at once without another round trip. Returns {2, hooked} then, {1, hooked} if only stored.
 # With ARGV[4] == '1', only if the delivery KEYS[3] was never seen (kept ARGV[5] s), marked in the same
 # step: {0} if seen. The caller's `on_store` Lua function (see Lanes) gets the keys and arguments after
-# these; `hooked` is what it returned.
-# KEYS: inbox, lease, [delivery], hook's keys. ARGV: message, token, lease ms, once, once ttl, hook's args.
+# these; `hooked` is what it returned. {-1} if the inbox already holds ARGV[6] messages: nothing stored, and
+# the delivery not marked, so that it can come again once the inbox drains.
+# KEYS: inbox, lease, [delivery], hook's keys.
+# ARGV: message, token, lease ms, once, once ttl, inbox cap, hook's args.
 _SUBMIT = """
+if redis.call('llen', KEYS[1]) >= tonumber(ARGV[6]) then return {-1} end
 local once = ARGV[4] == '1'
 if once and not redis.call('set', KEYS[3], '1', 'NX', 'EX', ARGV[5]) then return {0} end
 local status = 1
@@ -66,10 +70,14 @@ if redis.call('rpush', KEYS[1], ARGV[1]) == 1 and redis.call('set', KEYS[2], ARG
 end
 local first_key = once and 4 or 3
 if #KEYS < first_key then return {status} end
-return {status, on_store(status == 2, {unpack(KEYS, first_key)}, {unpack(ARGV, 6)})}
+return {status, on_store(status == 2, {unpack(KEYS, first_key)}, {unpack(ARGV, 7)})}
 """
 _NO_HOOK = "local function on_store(leased, keys, args) return false end\n"
 LEASED = 2
+FULL = -1
+# Unanswered messages one conversation's inbox may hold (docs/security.md, "Flood control"): a voter who
+# floods gets told to slow down and their messages past this are refused, not queued without end.
+MAX_INBOX = 100
 
 # (conversation id, the message, what `on_store` returned if this process took the lease as it stored it)
 Processor = Callable[[str, str, Any], Awaitable[None]]
@@ -94,6 +102,7 @@ class Lanes:
         on_failure: OnFailure,
         once_ttl_s: int = 48 * 3600,
         on_store: str = _NO_HOOK,
+        max_inbox: int = MAX_INBOX,
     ) -> None:
         self.redis = redis
         self._process = process
@@ -109,6 +118,7 @@ class Lanes:
         self._renew_script = redis.register_script(_RENEW)
         self._submit = redis.register_script(on_store + _SUBMIT)
         self._once_ttl_s = once_ttl_s
+        self._max_inbox = max_inbox
 
     async def submit(
         self,
@@ -123,13 +133,20 @@ class Lanes:
 
         With `once_key`, only if that key was never set (checked atomically); returns False then.
         With `hook_keys`, the `on_store` function runs with them and `hook_args` in the same step.
+
+        Raises:
+            InboxFull: the inbox holds `max_inbox` messages; this one was not stored (nor marked seen).
         """
         keys_ = [keys.inbox(conversation_id), keys.lane_lock(conversation_id)]
-        args: list[str | int] = [raw, self._token, LEASE_MS, 0 if once_key is None else 1, self._once_ttl_s]
+        once = 0 if once_key is None else 1
+        args: list[str | int] = [raw, self._token, LEASE_MS, once, self._once_ttl_s, self._max_inbox]
         if once_key is not None:
             keys_.append(once_key)
         reply = await self._submit(keys=[*keys_, *hook_keys], args=[*args, *hook_args])
         stored = reply[0]
+        if stored == FULL:
+            metrics.ERRORS.labels("inbox_full").inc()
+            raise InboxFull(conversation_id=conversation_id)
         if stored == LEASED:
             # Ours to process: first in the inbox, lease held.
             self._leased[conversation_id] = (raw, reply[1] if len(reply) > 1 else None)

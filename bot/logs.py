@@ -1,26 +1,20 @@
-"""Structured logging with structlog; phone and EPIC numbers never leave unmasked."""
+"""Structured logging with structlog; phone, EPIC, PIN and Aadhaar-like numbers never leave unmasked."""
 
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
-_DIGIT = "[0-9\u0966-\u096f]"
-_PHONE = re.compile(
-    rf"(?<![0-9\u0966-\u096f])(?:(?:\+|00)?91[\s-]?)?[6-9\u096c-\u096f](?:[\s-]?{_DIGIT}){{9}}(?!{_DIGIT})"
-)
-_EPIC = re.compile(rf"(?<![A-Za-z])[A-Za-z]{{3}}\s?(?:{_DIGIT}\s?){{6}}{_DIGIT}(?!{_DIGIT})")
+from bot import identifiers
 
 
 def mask(text: str) -> str:
-    """Hide all but the last two characters of phone and EPIC numbers in `text`."""
-    text = _EPIC.sub(lambda m: "EPIC***" + m.group(0)[-2:], text)
-    return _PHONE.sub(lambda m: "PHONE***" + m.group(0)[-2:], text)
+    """Hide all but the last two characters of phone, EPIC, PIN and Aadhaar-like numbers in `text`."""
+    return identifiers.mask(text)
 
 
 def _mask_values(value: Any) -> Any:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import time
 from enum import Enum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from bot.handoff import HandoffSignal
+
+# The most voter text any message carries past its channel; the router cuts further (MAX_MESSAGE_CHARS).
+# Bounded here, at the edge, so that nothing behind it (language detection, storage, Rasa) sees more.
+MAX_INBOUND_CHARS = 16_384
+# Halves of UTF-16 pairs on their own: JSON can carry them ("\ud800"), UTF-8 cannot, so Redis would refuse them.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Channel(str, Enum):
@@ -48,6 +55,11 @@ class InboundMessage(BaseModel):
     # The channel's own id for this message (Telegram update_id), for logs.
     external_id: str | None = None
     received_at: float = Field(default_factory=time.time)
+
+    @field_validator("text")
+    @classmethod
+    def _bounded_utf8(cls, text: str) -> str:
+        return _LONE_SURROGATE.sub("\ufffd", text[:MAX_INBOUND_CHARS])
 
     @property
     def conversation_id(self) -> str:

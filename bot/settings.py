@@ -33,10 +33,24 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     public_url: str = Field("http://127.0.0.1:8080", validation_alias=_env("PUBLIC_URL"))
-    # Extra origins allowed to open the web-chat websocket (a campaign site embedding it).
+    # Extra origins allowed to open the web-chat websocket (a campaign site embedding it); also the only
+    # sites allowed to show the web chat in a frame.
     webchat_origins: list[str] = []
+    # Extra origins the console is served under (besides PUBLIC_URL's); state-changing requests and the
+    # console websocket from any other origin are refused.
+    console_origins: list[str] = []
+    # Keep honouring web-chat voter ids made by browsers before the gateway issued them (docs/security.md):
+    # anyone who saw such an id (agents did) could read and write that conversation. Off unless needed.
+    webchat_legacy_ids: bool = False
+    # Behind a reverse proxy that sets X-Forwarded-For: take the caller's address from it (login throttling,
+    # per-address limits). Leave off otherwise: anyone can send the header.
+    trust_forwarded_for: bool = False
 
     redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias=_env("REDIS_URL"))
+    # Each process's Redis pool: at most this many connections; past it a command waits this long for one
+    # (then fails) instead of failing at once.
+    redis_max_connections: int = Field(100, ge=1)
+    redis_pool_timeout_s: float = Field(5.0, gt=0)
 
     rasa_url: str = Field("http://127.0.0.1:5005", validation_alias=_env("RASA_URL"))
     rasa_token: SecretStr = Field(SecretStr(DEFAULT_RASA_TOKEN), validation_alias=_env("RASA_TOKEN"))
@@ -47,6 +61,15 @@ class Settings(BaseSettings):
     rasa_tracker_redis_url: str | None = None
     # How often the gateway checks whether Rasa is back, to replay held messages.
     rasa_retry_interval_s: float = Field(5.0, gt=0)
+
+    # The action server (bot/actions/server.py): loopback unless told otherwise, and a secret Rasa sends in a
+    # header (endpoints.yml); without the secret it refuses to start. docs/security.md has the production layout.
+    action_server_host: str = "127.0.0.1"
+    action_server_port: int = Field(5055, ge=1, le=65535)
+    action_server_token: SecretStr | None = Field(None, validation_alias=_env("ACTION_SERVER_TOKEN"))
+    # Electoral-roll look-ups (names, part and serial numbers) one conversation may make per window.
+    roll_lookups_per_window: int = Field(10, ge=1)
+    roll_lookup_window_s: int = Field(3600, ge=1)
 
     telegram_bot_token: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
     # The Bot API root; tests point it at a local stand-in.
@@ -64,6 +87,11 @@ class Settings(BaseSettings):
 
     # Voter text longer than this is cut before it reaches Rasa (Telegram's own limit is 4096).
     max_message_chars: int = Field(4096, ge=1)
+    # Flood control (bot/flood.py): messages per window from one voter, and from one address on the web chat
+    # (generous: many phones share one address behind a carrier's NAT).
+    voter_messages_per_window: int = Field(20, ge=1)
+    address_messages_per_window: int = Field(120, ge=1)
+    flood_window_s: int = Field(60, ge=1)
     transcript_ttl_s: int = Field(30 * 24 * 3600, gt=0)
     transcript_max_turns: int = Field(200, ge=1)
     dedup_ttl_s: int = Field(48 * 3600, gt=0)

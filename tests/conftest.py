@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import ROUTER, create_app
 from bot.devstack import Stack, free_port, wait_for_port
 from bot.settings import ROOT, Settings
+from tests.helpers import fuzz as _fuzz  # noqa: F401 - registers the hypothesis profiles
 from tests.helpers.telegram_api import FakeTelegram
 
 REDIS_HOST = os.environ.get("TEST_REDIS_HOST", "127.0.0.1")
@@ -110,7 +111,8 @@ async def make_gateway(redis: aioredis.Redis, telegram_api: tuple[FakeTelegram, 
 
     async def factory(**overrides: object) -> Gateway:
         settings = make_settings(telegram_bot_token=fake.token, telegram_api_url=api_url, **overrides)
-        client = TestClient(TestServer(create_app(settings), host="127.0.0.1"))
+        # As a browser on the gateway's page would: every POST carries the page's Origin (the CSRF guard wants it).
+        client = TestClient(TestServer(create_app(settings), host="127.0.0.1"), headers={"Origin": settings.public_url})
         await client.start_server()
         clients.append(client)
         return Gateway(client, fake)

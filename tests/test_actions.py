@@ -324,7 +324,7 @@ async def test_registration_form_needs_an_epic_not_a_pin() -> None:
     assert events == [SlotSet("requested_slot", "epic_number")]
 
 
-async def test_station_by_epic_in_hindi() -> None:
+async def test_station_by_epic_in_hindi(store: aioredis.Redis) -> None:
     events, messages = await run(ActionFindPollingStation(), make_tracker(slots={"epic_number": "abc1234567"}))
     assert responses(messages) == ["utter_polling_station", "utter_sample_data_notice"]
     assert messages[0]["station_name"] == "राजकीय मध्य विद्यालय कदमकुआँ (कमरा 1)"
@@ -333,14 +333,14 @@ async def test_station_by_epic_in_hindi() -> None:
     assert slot_events(events) == {"epic_number": "ABC1234567", "constituency": "Patna Sahib"}
 
 
-async def test_station_by_epic_in_english() -> None:
+async def test_station_by_epic_in_english(store: aioredis.Redis) -> None:
     tracker = make_tracker(slots={"epic_number": "XYZ7654321", "language": "en"})
     _, messages = await run(ActionFindPollingStation(), tracker)
     assert messages[0]["station_name"] == "Primary School Chetganj"
     assert messages[0]["address"] == "Chetganj, Varanasi"
 
 
-async def test_unknown_epic_points_to_official_sources() -> None:
+async def test_unknown_epic_points_to_official_sources(store: aioredis.Redis) -> None:
     events, messages = await run(ActionFindPollingStation(), make_tracker(slots={"epic_number": "QQQ0000000"}))
     assert responses(messages) == ["utter_station_not_found"]
     assert slot_events(events) == {"epic_number": None}
@@ -366,7 +366,7 @@ async def test_unknown_pin_and_cancelled_form() -> None:
 
 
 @pytest.mark.parametrize(("language", "name"), [("hi", "प्रिया सिंह"), ("en", "Priya Singh")])
-async def test_registration_found_in_the_voters_script(language: str, name: str) -> None:
+async def test_registration_found_in_the_voters_script(language: str, name: str, store: aioredis.Redis) -> None:
     tracker = make_tracker(slots={"epic_number": "xyz७६५४३२१", "language": language})
     events, messages = await run(ActionCheckRegistration(), tracker)
     assert responses(messages) == ["utter_registration_found", "utter_sample_data_notice"]
@@ -374,11 +374,29 @@ async def test_registration_found_in_the_voters_script(language: str, name: str)
     assert slot_events(events)["constituency"] == "Varanasi"
 
 
-async def test_registration_not_found_and_no_epic() -> None:
+async def test_registration_not_found_and_no_epic(store: aioredis.Redis) -> None:
     _, messages = await run(ActionCheckRegistration(), make_tracker(slots={"epic_number": "QQQ0000000"}))
     assert responses(messages) == ["utter_registration_not_found"]
     _, messages = await run(ActionCheckRegistration(), make_tracker())
     assert responses(messages) == ["utter_registration_check_official"]
+
+
+async def test_roll_look_ups_are_limited_per_conversation(store: aioredis.Redis) -> None:
+    """A forged or scripted conversation cannot read the roll: past the window's share it gets the official links."""
+    limit = common.settings().roll_lookups_per_window
+    tracker = make_tracker(slots={"epic_number": "XYZ7654321", "language": "en"}, sender="web:scraper")
+    for _ in range(limit):
+        _, messages = await run(ActionCheckRegistration(), tracker)
+        assert responses(messages)[0] == "utter_registration_found"
+    events, messages = await run(ActionCheckRegistration(), tracker)
+    assert responses(messages) == ["utter_registration_check_official"]
+    assert "name" not in messages[0] and slot_events(events) == {"epic_number": None}
+    _, messages = await run(ActionFindPollingStation(), tracker)
+    assert responses(messages) == ["utter_registration_check_official"]
+    # Another conversation is not affected, and the window ends.
+    _, messages = await run(ActionCheckRegistration(), make_tracker(slots={"epic_number": "XYZ7654321"}))
+    assert responses(messages)[0] == "utter_registration_found"
+    assert 0 < await store.ttl(keys.roll_lookups("web:scraper")) <= common.settings().roll_lookup_window_s
 
 
 # ------------------------------------------------------------------ election schedule

@@ -16,6 +16,7 @@ from tests.conftest import make_settings
 from tests.helpers.voters import enqueue
 
 PASSWORD = "correct horse battery"
+ORIGIN = "http://127.0.0.1:8080"  # PUBLIC_URL in tests/conftest.py: the console's page
 API = [
     ("GET", "/console/api/me"),
     ("POST", "/console/api/presence"),
@@ -36,7 +37,7 @@ async def client(redis):  # type: ignore[no-untyped-def]
     await accounts.add("asha", PASSWORD, role=Role.AGENT, languages=["hi"], capacity=1)
     await accounts.add("meera", PASSWORD, role=Role.SUPERVISOR, languages=["hi", "en"])
     app = create_app(make_settings(rasa_url="http://127.0.0.1:9", rasa_timeout_s=1.0))
-    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+    async with TestClient(TestServer(app, host="127.0.0.1"), headers={"Origin": ORIGIN}) as client:
         yield client
 
 
@@ -61,7 +62,7 @@ async def test_session_cookie_is_httponly_and_samesite(client) -> None:
 async def test_supervisor_view_is_403_for_an_agent_and_200_for_a_supervisor(client) -> None:
     await login(client, "asha")
     assert (await client.get("/console/api/supervisor")).status == 403
-    await client.post("/console/api/logout")
+    await client.post("/console/api/logout", json={})
     await login(client, "meera")
     resp = await client.get("/console/api/supervisor")
     body = await resp.json()
@@ -95,11 +96,11 @@ async def test_take_chat_reply_and_close_through_the_api(client, redis) -> None:
     await login(client, "asha")
     queues = await (await client.get("/console/api/queues")).json()
     assert queues["queues"]["hi"]["depth"] == 1
-    taken = await (await client.post("/console/api/take")).json()
+    taken = await (await client.post("/console/api/take", json={})).json()
     assert taken["chat"]["conversation_id"] == conv
     assert taken["chat"]["transcript"][0]["text"] == "मुझे इंसान से बात करनी है"
     # Capacity 1: a second take is refused.
-    assert (await client.post("/console/api/take")).status == 409
+    assert (await client.post("/console/api/take", json={})).status == 409
 
     sent = await client.post(f"/console/api/chats/{conv}/messages", json={"text": "नमस्ते, मैं आशा हूँ।"})
     assert sent.status == 200
@@ -114,7 +115,7 @@ async def test_take_chat_reply_and_close_through_the_api(client, redis) -> None:
     assert (await router.store.get(conv)).resume_pending
     assert (await router.store.transcript(conv))[-1]["who"] == "bot"  # the welcome-back text
     assert await HandoffQueue(redis).depth("hi") == 0
-    await client.post("/console/api/logout")
+    await client.post("/console/api/logout", json={})
     await login(client, "meera")
     today = (await (await client.get("/console/api/supervisor")).json())["today"]
     assert today["handled"] == 1 and today["dispositions"] == {"resolved": 1}

@@ -9,6 +9,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.app import create_app
 from bot.console.accounts import Accounts, Role
+from bot.devstack import free_port
 from bot.settings import ROOT
 from tests.conftest import make_settings
 
@@ -26,7 +27,10 @@ async def test_voter_and_agent_talk_in_devanagari_then_the_bot_answers_again(red
     if chromium is None:
         pytest.fail("Debian's chromium is not installed: run `make browser`")
     await Accounts(redis).add("asha", PASSWORD, role=Role.AGENT, languages=["hi", "en"])
-    server = TestServer(create_app(make_settings(rasa_url=rasa_stack["rasa_url"])), host="127.0.0.1")
+    # The pages' origin must be PUBLIC_URL: the gateway trusts configured origins only, never the Host header.
+    port = free_port()
+    settings = make_settings(rasa_url=rasa_stack["rasa_url"], public_url=f"http://127.0.0.1:{port}")
+    server = TestServer(create_app(settings), host="127.0.0.1", port=port)
     await server.start_server()
     base = str(server.make_url("")).rstrip("/")
     shots = ROOT / ".run"

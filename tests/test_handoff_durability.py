@@ -187,11 +187,13 @@ async def test_two_gateways_200_handoffs_5_agents_no_double_assignment(redis, fa
         base = gateways[n % 2].url
         taken: list[str] = []
         # unsafe=True: keep cookies for an IP-address host such as 127.0.0.1.
-        async with aiohttp.ClientSession(base_url=base, cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        async with aiohttp.ClientSession(
+            base_url=base, cookie_jar=aiohttp.CookieJar(unsafe=True), headers={"Origin": base}
+        ) as http:
             async with http.post("/console/api/login", json={"name": f"agent{n}", "password": PASSWORD}) as resp:
                 assert resp.status == 200
             while True:
-                async with http.post("/console/api/take") as resp:
+                async with http.post("/console/api/take", json={}) as resp:
                     assert resp.status == 200, await resp.text()
                     chat = (await resp.json())["chat"]
                 if chat is None:

@@ -25,7 +25,7 @@ async def test_closing_as_callback_needed_asks_the_voter_for_a_number(make_gatew
 
     http = gw.client
     assert (await http.post("/console/api/login", json={"name": "asha", "password": PASSWORD})).status == 200
-    taken = await (await http.post("/console/api/take")).json()
+    taken = await (await http.post("/console/api/take", json={})).json()
     assert taken["chat"]["conversation_id"] == f"tg:{voter}"
     intents = [t.get("intent") for t in taken["chat"]["transcript"] if t["who"] == "voter"]
     assert intents == ["ask_human"]

@@ -6,7 +6,10 @@ import asyncio
 import hashlib
 import random
 
+import pytest
+
 from bot import keys, redis_client
+from bot.errors import InboxFull
 from bot.lanes import _NEXT, Lanes
 from tests.helpers.cutting_proxy import CuttingProxy
 
@@ -146,3 +149,26 @@ async def test_a_campaign_lock_another_sender_took_over_is_never_renewed(redis) 
 
 async def _never_called(conversation_id: str, raw: str, hooked: object) -> None:
     raise AssertionError("no message was submitted")
+
+
+async def test_a_full_inbox_refuses_new_messages_without_marking_them_seen(redis) -> None:
+    """One voter could push thousands of messages a second into an unbounded inbox (issue 14, item 10)."""
+    started = asyncio.Event()
+    release = asyncio.Event()
+
+    async def process(_: str, raw: str, __: object) -> None:
+        started.set()
+        await release.wait()
+
+    lanes = Lanes(redis, process, on_failure=_never, max_inbox=5)
+    for n in range(5):
+        assert await lanes.submit("tg:5550503", str(n), once_key=keys.telegram_update(n))
+    await started.wait()
+    with pytest.raises(InboxFull):
+        await lanes.submit("tg:5550503", "5", once_key=keys.telegram_update(5))
+    assert await redis.llen(keys.inbox("tg:5550503")) == 5
+    assert not await redis.exists(keys.telegram_update(5))  # it may come again once the inbox drains
+    release.set()
+    await lanes.wait_idle()
+    assert await lanes.submit("tg:5550503", "5", once_key=keys.telegram_update(5))
+    await lanes.wait_idle()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bot.language import Language, detect, is_hinglish
+from bot.language import MAX_DETECT_CHARS, Language, detect, is_hinglish
+from tests.helpers.fuzz import finishes
 
 EN = Language.EN
 HI = Language.HI
@@ -333,3 +336,38 @@ def test_language_is_a_str_enum() -> None:
     assert Language.HI.value == "hi"
     assert Language.EN.value == "en"
     assert Language("hi") is Language.HI
+
+
+# --- linear on any input (issue 14: one message froze the gateway) ------------------------------------------
+
+
+def test_a_megabyte_message_is_detected_in_linear_time() -> None:
+    """`\\S+@\\S+\\.\\S+` was tried at every character of a long word: 32,000 characters took 1.4 s, 1 MB hours."""
+    finishes(
+        """
+        from bot import language
+        n = 1_000_000
+        for text in ("a" * n, "a@" * (n // 2), "a@b." * (n // 4), "http://" * (n // 7), "ABC " * (n // 4),
+                     "kya" + "a" * n + "1", "a'" * (n // 2), "ज" * n):
+            language.detect(text)
+            language.is_hinglish(text)
+            language._NOISE.sub(" ", text)  # the patterns themselves, without the cut in detect()
+            language._latin_verdict(text)
+        """
+    )
+
+
+@given(st.text(max_size=600))
+def test_the_detector_never_fails_and_reads_only_the_beginning(text: str) -> None:
+    verdict = detect(text)
+    assert verdict is None or isinstance(verdict, Language)
+    assert detect(text + "x" * MAX_DETECT_CHARS) == detect((text + "x" * MAX_DETECT_CHARS)[:MAX_DETECT_CHARS])
+    assert isinstance(is_hinglish(text), bool)
+
+
+WORDS = ["kya", "mera", "booth", "the", "is", "नाम", "ABC1234567", "a@b.in", " ", "?"]
+
+
+@given(st.lists(st.sampled_from(WORDS)).map(" ".join))
+def test_the_detector_on_word_soup(text: str) -> None:
+    assert detect(text) in (None, Language.HI, Language.EN)

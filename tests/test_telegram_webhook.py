@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 
 from bot import keys
+from bot.app import ROUTER
 from bot.language import Language, detect
+from tests.conftest import WEBHOOK_SECRET
 from tests.helpers.telegram_api import callback_update, text_update
 
 
@@ -119,3 +122,50 @@ async def test_long_button_payload_survives_telegrams_64_byte_limit(make_gateway
     await gw.idle()
     held = [json.loads(raw)["text"] for raw in await redis.lrange(keys.RETRY, 0, -1)]
     assert held == [payload]
+
+
+# --- updates that used to loop or fail (issue 14, items 8 and 10) ------------------------------------------
+
+
+async def test_a_lone_surrogate_is_stored_not_refused_forever(make_gateway, redis) -> None:
+    """Redis cannot store a lone surrogate: the update got 503, and Telegram resent it forever."""
+    gw = await make_gateway()
+    voter = chat()
+    body = json.dumps(text_update(random.randint(1, 10**9), voter, "booth \ud800 kahan hai"))
+    headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET, "Content-Type": "application/json"}
+    resp = await gw.client.post("/telegram/webhook", data=body, headers=headers)
+    assert resp.status == 200
+    await gw.idle()
+    turns = [json.loads(t) for t in await redis.lrange(keys.transcript(f"tg:{voter}"), 0, -1)]
+    assert turns[0]["text"] == "booth \ufffd kahan hai"
+
+
+async def test_an_update_that_always_fails_is_kept_and_acknowledged(make_gateway, redis, monkeypatch) -> None:
+    gw = await make_gateway()
+
+    async def broken(*_: object, **__: object) -> bool:
+        raise ValueError("fails the same way every time")
+
+    monkeypatch.setattr(gw.app[ROUTER], "accept", broken)
+    update = text_update(random.randint(1, 10**9), chat(), "hello")
+    resp = await gw.post_update(update)
+    assert resp.status == 200  # not 503: Telegram would resend it forever
+    [kept] = await redis.lrange(keys.DEAD_LETTERS, 0, -1)
+    assert json.loads(kept)["telegram_update"]["update_id"] == update["update_id"]
+    assert (await gw.client.get("/healthz")).status == 200
+
+
+async def test_a_flooding_voter_is_told_once_to_slow_down(make_gateway, redis) -> None:
+    gw = await make_gateway(voter_messages_per_window=3)
+    voter = chat()
+    for n in range(10):
+        assert (await gw.post_update(text_update(random.randint(1, 10**9), voter, f"spam {n}"))).status == 200
+    await gw.idle()
+    turns = [json.loads(t) for t in await redis.lrange(keys.transcript(f"tg:{voter}"), 0, -1)]
+    assert [t["text"] for t in turns if t["who"] == "voter"] == ["spam 0", "spam 1", "spam 2"]
+    for _ in range(50):
+        if any("रुककर" in t for t in gw.telegram.texts_to(voter)):
+            break
+        await asyncio.sleep(0.1)
+    slow_downs = [t for t in gw.telegram.texts_to(voter) if "रुककर" in t]
+    assert len(slow_downs) == 1 and "one at a time" in slow_downs[0]

@@ -1,4 +1,4 @@
-"""Samvad's custom actions, served by rasa-sdk: ``python -m rasa_sdk --actions bot.actions``.
+"""Samvad's custom actions, served by rasa-sdk behind a shared secret: ``python -m bot.actions.server`` (server.py).
 
 The only package in ``bot`` that knows rasa-sdk.  Actions hold no sentences:
 they send responses from ``domain.yml`` by name (``utter_*``), with values

@@ -14,7 +14,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from rasa_sdk import Tracker
 
-from bot import redis_client
+from bot import keys, redis_client
 from bot.electoral import ElectoralRoll
 from bot.schedule import Schedule
 from bot.settings import Settings
@@ -72,6 +72,24 @@ def use_redis(client: aioredis.Redis | None) -> None:
     """Replace the shared Redis client (tests), or forget it with ``None``."""
     global _redis
     _redis = client
+
+
+# Count one use and start the window on the first, in one step; the count so far comes back.
+_COUNT_IN_WINDOW = """
+local used = redis.call('incr', KEYS[1])
+if used == 1 then redis.call('expire', KEYS[1], ARGV[1]) end
+return used
+"""
+
+
+async def roll_lookup_allowed(conversation_id: str) -> bool:
+    """Count one electoral-roll look-up for the conversation; False once it used up its window's share.
+
+    The roll returns names, part and serial numbers: without a limit one conversation could read it all.
+    """
+    config = settings()
+    used = await redis().eval(_COUNT_IN_WINDOW, 1, keys.roll_lookups(conversation_id), config.roll_lookup_window_s)
+    return int(used) <= config.roll_lookups_per_window
 
 
 def language_of(tracker: Tracker) -> str:

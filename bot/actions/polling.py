@@ -11,7 +11,15 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 
-from bot.actions.common import channel_of, electoral_roll, is_cancel, language_of, latest_intent, latest_text
+from bot.actions.common import (
+    channel_of,
+    electoral_roll,
+    is_cancel,
+    language_of,
+    latest_intent,
+    latest_text,
+    roll_lookup_allowed,
+)
 from bot.electoral import PollingStation, find_epic, find_pin, mask, normalize_epic, normalize_pin
 
 log = structlog.get_logger(__name__)
@@ -32,6 +40,13 @@ def _station_kwargs(station: PollingStation, language: str) -> dict[str, Any]:
 def _sample_notice(dispatcher: CollectingDispatcher) -> None:
     if electoral_roll().sample:
         dispatcher.utter_message(response="utter_sample_data_notice")
+
+
+def _refuse_lookup(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """Past the conversation's look-ups for now: point to the official search instead of the roll."""
+    log.warning("roll_lookup_limited", conversation_id=tracker.sender_id, channel=channel_of(tracker))
+    dispatcher.utter_message(response="utter_registration_check_official")
+    return [SlotSet("epic_number", None)]
 
 
 class _EpicFormValidation(FormValidationAction, ABC):
@@ -115,6 +130,8 @@ class ActionFindPollingStation(Action):
         roll = electoral_roll()
         epic = normalize_epic(tracker.get_slot("epic_number"))
         pin = normalize_pin(tracker.get_slot("pin_code"))
+        if epic and not await roll_lookup_allowed(tracker.sender_id):
+            return _refuse_lookup(dispatcher, tracker)
         if epic:
             elector = roll.elector(epic)
             station = roll.station_for(elector) if elector else None
@@ -156,6 +173,8 @@ class ActionCheckRegistration(Action):
         if not epic:
             dispatcher.utter_message(response="utter_registration_check_official")
             return []
+        if not await roll_lookup_allowed(tracker.sender_id):
+            return _refuse_lookup(dispatcher, tracker)
         elector = roll.elector(epic)
         station = roll.station_for(elector) if elector else None
         log.info("roll_lookup", conversation_id=tracker.sender_id, channel=channel_of(tracker),

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import structlog
 from aiohttp import web
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, MessageLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
@@ -26,7 +28,8 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import keys, metrics
 from bot.channels.telegram_http import AiohttpRequest
-from bot.errors import DeliveryFailed, FloodWait, RecipientBlocked
+from bot.errors import DeliveryFailed, FloodWait, InboxFull, RecipientBlocked
+from bot.flood import FloodControl, Verdict, slow_down_text
 from bot.language import Language, detect
 from bot.models import Button, Channel, InboundMessage, Kind, OutboundMessage
 from bot.pacing import ChatPacer
@@ -91,6 +94,7 @@ class TelegramChannel:
         self._secret = settings.webhook_secret.get_secret_value().encode() if settings.webhook_secret else b""
         self._pacer = ChatPacer(settings.chat_burst, settings.chat_interval_s)
         self._background: set[asyncio.Task[None]] = set()
+        self.flood: FloodControl | None = None  # set by the app once Redis is up
         application.add_handler(TypeHandler(Update, self._on_polled_update))
         application.add_error_handler(self._on_error)
 
@@ -114,11 +118,18 @@ class TelegramChannel:
             return web.json_response({"ok": False, "error": "malformed update"}, status=400)
         try:
             first = await self.receive(update, received_at=received_at)
-        except Exception:
-            # Not stored: let Telegram deliver it again.
+        except (RedisConnectionError, RedisTimeoutError):  # also a pool with no free connection in time
+            # Not stored, and it may be next time: let Telegram deliver it again.
             metrics.ERRORS.labels("webhook_store").inc()
             log.exception("could not store update; asking Telegram to retry", update_id=update.update_id)
             return web.json_response({"ok": False, "error": "try again"}, status=503)
+        except Exception:
+            # It will fail the same way every time: a 503 would make Telegram resend it forever. Keep the raw
+            # update for a person to look at, and take it off Telegram's hands.
+            metrics.ERRORS.labels("webhook_poison").inc()
+            log.exception("update cannot be stored; kept in the dead letters", update_id=update.update_id)
+            await self.redis.rpush(keys.DEAD_LETTERS, json.dumps({"telegram_update": data}, ensure_ascii=True))
+            return web.json_response({"ok": False, "error": "update kept for review"}, status=200)
         return web.json_response({"ok": True} if first else {"ok": True, "duplicate": True})
 
     async def _on_polled_update(self, update: object, _: ContextTypes.DEFAULT_TYPE) -> None:
@@ -144,10 +155,26 @@ class TelegramChannel:
             inbound.received_at = received_at
         if inbound.text.startswith("#"):  # a long button payload kept in Redis
             inbound.text = cast(str | None, await self.redis.get(keys.button_payload(inbound.text))) or ""
-        first = await self.intake.accept(inbound, once_key=keys.telegram_update(update.update_id))
+        verdict = await self.flood.check(inbound.conversation_id) if self.flood else Verdict.ALLOW
+        if verdict is not Verdict.ALLOW:
+            if not await self.store.first_delivery(update.update_id):
+                return False
+            if verdict is Verdict.TELL:
+                await self._slow_down(inbound.chat_id)
+            return True
+        try:
+            first = await self.intake.accept(inbound, once_key=keys.telegram_update(update.update_id))
+        except InboxFull:
+            await self._slow_down(inbound.chat_id)
+            return True
         if first and update.callback_query is not None:
             self._spawn(self._answer_callback(update.callback_query.id))
         return first
+
+    async def _slow_down(self, chat_id: str) -> None:
+        """Tell a flooding voter, in both languages, that their last messages were not read."""
+        notice = OutboundMessage(channel=Channel.TELEGRAM, chat_id=chat_id, text=slow_down_text(self.texts))
+        self._spawn(self.send(notice))
 
     async def _group_notice(self, update: Update) -> None:
         message = update.effective_message

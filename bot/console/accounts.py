@@ -1,7 +1,8 @@
-"""Agent accounts in Redis, passwords hashed with argon2; console sessions with a TTL."""
+"""Agent accounts in Redis, passwords hashed with argon2 (sessions and throttling: bot/console/auth.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass
 from enum import Enum
@@ -13,10 +14,8 @@ from redis.asyncio import Redis
 
 from bot import keys
 
-SESSION_TTL_S = 12 * 3600
-MAX_FAILURES = 5  # failed logins per account name ...
-FAILURE_WINDOW_S = 300  # ... within this window, then the account waits it out
 _hasher = PasswordHasher()
+_dummy_hash: str | None = None  # checked against for unknown names, so that they take as long as known ones
 
 
 class Role(str, Enum):
@@ -31,10 +30,6 @@ class Agent:
     languages: list[str]
     capacity: int
     disabled: bool
-
-
-class LoginThrottled(Exception):
-    """Too many failed logins for this account recently."""
 
 
 class Accounts:
@@ -85,38 +80,29 @@ class Accounts:
         if not await self.redis.sismember(keys.AGENTS, name):
             raise ValueError(f"no agent named {name!r}")
 
-    async def verify(self, name: str, password: str) -> Agent | None:
-        """The agent if the password is right and the account active; None otherwise."""
-        failures_key = keys.login_failures(name)
-        if int(await self.redis.get(failures_key) or 0) >= MAX_FAILURES:
-            raise LoginThrottled(name)
-        stored = await self.redis.hget(keys.agent(name), "password")
-        agent = await self.get(name)
-        try:
-            ok = stored is not None and _hasher.verify(stored, password)
-        except (VerificationError, InvalidHashError):
-            ok = False
-        if not ok or agent is None or agent.disabled:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.incr(failures_key)
-                pipe.expire(failures_key, FAILURE_WINDOW_S)
-                await pipe.execute()
+    async def check_password(self, name: str, password: str) -> Agent | None:
+        """The agent if the password is right and the account active; None otherwise.
+
+        argon2 runs in a thread (it takes ~0.2 s of CPU, which would stall every voter on the loop), and
+        an unknown name is checked against a dummy hash, so that it takes as long as a known one.
+        """
+        raw = cast(dict[str, str], await self.redis.hgetall(keys.agent(name)))
+        stored = raw.get("password") or await _dummy()
+        ok = await asyncio.to_thread(_verify, stored, password)
+        if not ok or not raw or raw.get("disabled") == "1":
             return None
-        await self.redis.delete(failures_key)
-        return agent
+        return await self.get(name)
 
-    async def open_session(self, agent: Agent) -> str:
-        token = secrets.token_urlsafe(32)
-        await self.redis.hset(keys.console_session(token), mapping={"agent": agent.name})
-        await self.redis.expire(keys.console_session(token), SESSION_TTL_S)
-        return token
 
-    async def session_agent(self, token: str) -> Agent | None:
-        if not token:
-            return None
-        name = cast(str | None, await self.redis.hget(keys.console_session(token), "agent"))
-        agent = await self.get(name) if name else None
-        return agent if agent is not None and not agent.disabled else None
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
-    async def close_session(self, token: str) -> None:
-        await self.redis.delete(keys.console_session(token))
+
+async def _dummy() -> str:
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = await asyncio.to_thread(_hasher.hash, secrets.token_urlsafe(16))
+    return _dummy_hash

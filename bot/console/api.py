@@ -1,7 +1,8 @@
 """The agent console's JSON API and live websocket, mounted on the gateway at /console.
 
 Every API answers 401 without a session and 403 for the wrong role. The session cookie is
-HttpOnly and SameSite=Strict; the websocket also checks its Origin header.
+HttpOnly and SameSite=Strict; state-changing requests must be JSON from a configured origin, and the
+websocket checks its Origin header against the same list (bot/console/auth.py).
 """
 
 from __future__ import annotations
@@ -9,19 +10,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import statistics
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import structlog
 import yaml
 from aiohttp import WSMsgType, web
 
-from bot.console.accounts import Accounts, Agent, LoginThrottled, Role
+from bot.console.accounts import Accounts, Agent, Role
+from bot.console.auth import COOKIE, Auth, LoginThrottled, client_address, origin_of
 from bot.console.dead_letters import DeadLetterViews
 from bot.console.services import ConsoleServices
+from bot.console.ws import EventHub
 from bot.errors import InvalidTransition
 from bot.handoff import HandoffReason, HandoffSignal
 from bot.handoff.queue import Disposition
@@ -33,21 +36,30 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-COOKIE = "samvad_console"
 STATIC_DIR = Path(__file__).with_name("static")
 PRESENCE_TTL_S = 30
 HEARTBEAT_S = 10
 MAX_AGENT_TEXT = 4000
+STREAM_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
 
 
 class Console:
     services: ConsoleServices
     redis: Redis
 
-    def __init__(self, *, public_url: str, canned_file: Path, secure_cookie: bool) -> None:
-        self._origin = _origin(public_url)
+    def __init__(
+        self,
+        *,
+        public_url: str,
+        canned_file: Path,
+        secure_cookie: bool,
+        extra_origins: list[str] | None = None,
+        trust_forwarded_for: bool = False,
+    ) -> None:
+        self.origins = frozenset({origin_of(public_url), *(origin_of(o) for o in extra_origins or [])})
         self._canned_file = canned_file
         self._secure = secure_cookie
+        self._trust_forwarded_for = trust_forwarded_for
 
     def bind(self, services: ConsoleServices) -> None:
         """Attach what the console works with, once it exists (routes are registered before start-up)."""
@@ -56,6 +68,8 @@ class Console:
         self.accounts = Accounts(services.redis)
         self.conversations = services.conversations
         self.queue = services.conversations.queue
+        self.auth = Auth(services.redis, self.accounts)
+        self.events = EventHub(services.redis, CONSOLE_EVENTS)
 
     def routes(self) -> list[web.AbstractRouteDef]:
         return [
@@ -87,25 +101,26 @@ class Console:
     async def login(self, request: web.Request) -> web.Response:
         body = await _json(request)
         name, password = str(body.get("name", "")), str(body.get("password", ""))
+        address = client_address(request, trust_forwarded_for=self._trust_forwarded_for)
         try:
-            agent = await self.accounts.verify(name, password)
+            agent = await self.auth.login(name[:200], password[:1000], address)
         except LoginThrottled:
             return _error(429, "too many failed logins; wait a few minutes")
         if agent is None:
             return _error(401, "wrong name or password")
-        token = await self.accounts.open_session(agent)
+        token = await self.auth.open_session(agent)
         resp = web.json_response(_agent_json(agent))
         resp.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=self._secure, path="/console")
         return resp
 
     async def logout(self, request: web.Request) -> web.Response:
-        await self.accounts.close_session(request.cookies.get(COOKIE, ""))
+        await self.auth.close_session(request.cookies.get(COOKIE, ""))
         resp = web.json_response({"ok": True})
         resp.del_cookie(COOKIE, path="/console")
         return resp
 
     async def _agent(self, request: web.Request, role: Role | None = None) -> Agent:
-        agent = await self.accounts.session_agent(request.cookies.get(COOKIE, ""))
+        agent = await self.auth.session_agent(request.cookies.get(COOKIE, ""))
         if agent is None:
             raise _http(web.HTTPUnauthorized, "log in first")
         if role is Role.SUPERVISOR and agent.role is not Role.SUPERVISOR:
@@ -258,6 +273,8 @@ class Console:
     async def callback_done(self, request: web.Request) -> web.Response:
         agent = await self._agent(request)
         entry_id = request.match_info["entry"]
+        if not STREAM_ID.fullmatch(entry_id):  # Redis would refuse it with an error
+            return _error(404, "no such call-back request")
         body = await _json(request)
         if body.get("status") not in ("done", "failed"):
             return _error(400, 'status must be "done" or "failed"')
@@ -309,37 +326,30 @@ class Console:
     # --- live updates -----------------------------------------------------------------------------
 
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:
-        if _origin(request.headers.get("Origin", "")) not in (
-            self._origin,
-            _origin(f"{request.scheme}://{request.host}"),
-        ):
+        if origin_of(request.headers.get("Origin", "")) not in self.origins:  # never the Host header
             raise web.HTTPForbidden(text="origin not allowed")
         agent = await self._agent(request)
         ws = web.WebSocketResponse(heartbeat=20, max_msg_size=16 * 1024)
         await ws.prepare(request)
         redis = self.redis
         await redis.set(agent_presence(agent.name), "available", ex=PRESENCE_TTL_S, nx=True)
-        pubsub = redis.pubsub()
-        await pubsub.subscribe(CONSOLE_EVENTS)
-        forward = asyncio.create_task(self._forward(ws, agent, pubsub))
-        beat = asyncio.create_task(self._heartbeat(agent))
-        try:
-            async for frame in ws:
-                if frame.type is WSMsgType.ERROR:
-                    break
-        finally:
-            for task in (forward, beat):
-                task.cancel()
-            await asyncio.gather(forward, beat, return_exceptions=True)
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+        async with self.events.subscribe() as events:  # one pub/sub connection for all sockets (console/ws.py)
+            forward = asyncio.create_task(self._forward(ws, agent, events))
+            beat = asyncio.create_task(self._heartbeat(agent))
+            try:
+                async for frame in ws:
+                    if frame.type is WSMsgType.ERROR:
+                        break
+            finally:
+                for task in (forward, beat):
+                    task.cancel()
+                await asyncio.gather(forward, beat, return_exceptions=True)
         return ws
 
-    async def _forward(self, ws: web.WebSocketResponse, agent: Agent, pubsub: Any) -> None:
+    async def _forward(self, ws: web.WebSocketResponse, agent: Agent, events: asyncio.Queue[dict[str, Any]]) -> None:
         await ws.send_json({"type": "queues", "queues": await self._queue_figures()})
-        async for message in pubsub.listen():
-            if message.get("type") != "message":
-                continue
-            event = json.loads(message["data"])
+        while True:
+            event = await events.get()
             if event["type"] == "voter_message":
                 if await self.redis.sismember(agent_chats(agent.name), event["conversation_id"]):
                     await ws.send_json(event)
@@ -383,13 +393,8 @@ def _error(status: int, message: str) -> web.Response:
 async def _json(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deep for the parser
         raise _http(web.HTTPBadRequest, "body must be JSON") from None
     if not isinstance(body, dict):
         raise _http(web.HTTPBadRequest, "body must be a JSON object")
     return body
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()

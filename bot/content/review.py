@@ -22,8 +22,8 @@ import redis.asyncio as aioredis
 
 from bot import keys
 from bot.content.text import has_devanagari, normalize
+from bot.identifiers import mask
 from bot.language import Language, detect, is_hinglish
-from bot.logs import mask
 
 # About a month of fallbacks for a busy deployment; XADD trims the oldest beyond this.
 REVIEW_MAXLEN = 50_000

@@ -1,22 +1,24 @@
 // Samvad web chat: plain JS, no build step. Voter text is always shown as text, never as HTML.
 (function () {
   "use strict";
-  var KEY = "samvad.voter";
+  // The gateway issues the secret; only its digest is ever shown to anyone (bot/channels/webchat.py).
+  var KEY = "samvad.secret";
+  var OLD_KEY = "samvad.voter"; // ids browsers made before: the gateway no longer takes them
+  var RESEND_MS = 5000;
   var log = document.getElementById("log");
   var form = document.getElementById("form");
   var input = document.getElementById("text");
   var status = document.getElementById("status");
   var ws = null;
   var retryMs = 500;
-  var pending = [];
+  var pending = []; // not yet sent: the socket was not open
+  var unacked = {}; // sent, not yet stored by the gateway: id -> {frame, at}
+  var seq = 0;
 
-  function voterId() {
-    var id = localStorage.getItem(KEY);
-    if (!id) {
-      id = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + "-" + Math.random().toString(16).slice(2));
-      localStorage.setItem(KEY, id);
-    }
-    return id;
+  // Unique within this browser's conversation; never Math.random (nothing here needs to be secret).
+  function messageId() {
+    seq += 1;
+    return Date.now().toString(36) + "-" + seq.toString(36);
   }
 
   function add(who, text, buttons) {
@@ -47,22 +49,44 @@
     status.textContent = text || "";
   }
 
+  function transmit(frame) {
+    unacked[frame.id] = { frame: frame, at: Date.now() };
+    ws.send(JSON.stringify(frame));
+  }
+
   function send(frame) {
-    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
+    frame.id = messageId();
+    if (ws && ws.readyState === WebSocket.OPEN && ws.ready) transmit(frame);
     else pending.push(frame);
+  }
+
+  // What the gateway did not confirm as stored goes again; it recognises a resend by its id.
+  function resendUnacked(olderThanMs) {
+    var now = Date.now();
+    Object.keys(unacked).forEach(function (id) {
+      if (now - unacked[id].at >= olderThanMs && ws && ws.ready) transmit(unacked[id].frame);
+    });
   }
 
   function connect() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    ws = new WebSocket(scheme + location.host + "/webchat/ws?voter=" + encodeURIComponent(voterId()));
+    ws = new WebSocket(scheme + location.host + "/webchat/ws");
     ws.onopen = function () {
       retryMs = 500;
       setStatus("");
-      while (pending.length) ws.send(JSON.stringify(pending.shift()));
+      ws.send(JSON.stringify({ type: "hello", secret: localStorage.getItem(KEY) }));
+      ws.ready = true;
+      resendUnacked(0);
+      while (pending.length) transmit(pending.shift());
     };
     ws.onmessage = function (event) {
       var frame = JSON.parse(event.data);
-      if (frame.type === "history") {
+      if (frame.type === "identity") {
+        localStorage.setItem(KEY, frame.secret);
+        localStorage.removeItem(OLD_KEY);
+      } else if (frame.type === "ack") {
+        delete unacked[frame.id];
+      } else if (frame.type === "history") {
         log.textContent = "";
         frame.turns.forEach(function (t) {
           // Skip placeholders ("<unsupported>") and raw button payloads ("/intent").
@@ -91,5 +115,6 @@
     input.value = "";
   });
 
+  setInterval(function () { resendUnacked(RESEND_MS); }, RESEND_MS);
   connect();
 })();

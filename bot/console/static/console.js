@@ -5,10 +5,12 @@
   var state = { me: null, chats: [], current: null, canned: [], ws: null, unread: {} };
 
   function api(method, path, body) {
+    // Every change is sent as JSON, even without a body: the gateway refuses anything else (CSRF guard).
+    var changes = method !== "GET";
     return fetch("/console/api" + path, {
       method: method,
-      headers: body ? { "Content-Type": "application/json" } : {},
-      body: body ? JSON.stringify(body) : undefined,
+      headers: changes ? { "Content-Type": "application/json" } : {},
+      body: changes ? JSON.stringify(body || {}) : undefined,
       credentials: "same-origin",
     }).then(function (resp) {
       return resp.json().catch(function () { return {}; }).then(function (data) {
