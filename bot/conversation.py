@@ -50,7 +50,10 @@ if redis.call('exists', KEYS[1]) == 0 then return {'gone'} end
 local mode = redis.call('hget', KEYS[1], 'mode') or 'bot'
 local entry = redis.call('hget', KEYS[1], 'queue_entry') or ''
 local token = redis.call('hget', KEYS[1], 'queue_token') or ''
-if mode == 'queued' and (entry ~= '' or token ~= '') then return {'queued', entry, token} end
+if mode == 'queued' and (entry ~= '' or token ~= '') then
+  return {'queued', entry, token, redis.call('hget', KEYS[1], 'queue_language') or ARGV[2],
+          redis.call('hget', KEYS[1], 'queue_reason') or ARGV[5], redis.call('hget', KEYS[1], 'queue_topic') or ''}
+end
 if mode ~= ARGV[3] and mode ~= 'queued' then return {'mode', mode} end
 local old = redis.call('hget', KEYS[1], 'queue_entry') or ''
 if ARGV[3] == 'agent' and old ~= ARGV[4] then return {'mode', mode} end
@@ -185,7 +188,12 @@ class Conversations:
             if entry:
                 await self.redis.zrem(keys.HANDOFF_PENDING, conversation_id)
                 return entry
-            token = pending_token  # begun before and interrupted: finish that one
+            token = pending_token  # begun before and interrupted: finish that one, in the queue it chose
+            signal = HandoffSignal(
+                reason=HandoffReason(str(reply[4]) or signal.reason.value),
+                topic=str(reply[5]) or None,
+                language=str(reply[3]),
+            )
         self._fault("begun")
         if state == "begun" and old_entry:
             await self.queue.finish(old_language, old_entry)
@@ -301,6 +309,8 @@ class Conversations:
 
     async def transfer_to_agent(self, assignment: Assignment, to_agent: str) -> Assignment:
         """agent -> agent: the same entry, moved with XCLAIM, so it is never held twice."""
+        if to_agent == assignment.agent:
+            return assignment
         now = time.time()
         await self.redis.sadd(keys.agent_chats(to_agent), assignment.conversation_id)
         moved = await self._transfer(

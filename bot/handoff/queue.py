@@ -175,23 +175,33 @@ class HandoffQueue:
     async def abandoned(self, language: str, idle_s: float) -> list[tuple[str, dict[str, str], int]]:
         """Entries idle longer than `idle_s` (their agent stopped heartbeating), claimed by the janitor.
 
-        Each comes with how often it has been delivered.
+        Each comes with how often it has been delivered. Entries the janitor already holds (taken back,
+        waiting at the head of the queue) are left alone: waiting for an agent is not a failed delivery.
         """
         stream = await self._stream(language)
         found: list[tuple[str, dict[str, str], int]] = []
-        start = "0-0"
+        idle_ms = int(idle_s * 1000)
+        start = "-"
         while True:
-            start, claimed, _deleted = await self.redis.xautoclaim(
-                stream, keys.HANDOFF_GROUP, JANITOR, int(idle_s * 1000), start_id=start, count=50
+            pending = await self.redis.xpending_range(
+                stream, keys.HANDOFF_GROUP, min=start, max="+", count=100, idle=idle_ms
             )
-            for entry_id, fields in claimed:
-                pending = await self.redis.xpending_range(
-                    stream, keys.HANDOFF_GROUP, min=entry_id, max=entry_id, count=1
+            for item in pending:
+                if item["consumer"] == JANITOR:
+                    continue
+                # Claimed only if still idle that long (an agent's heartbeat meanwhile keeps it), and without
+                # counting a delivery: only agents' takes count towards max_deliveries.
+                entry_id = str(item["message_id"])
+                claimed = await self.redis.xclaim(
+                    stream, keys.HANDOFF_GROUP, JANITOR, min_idle_time=idle_ms, message_ids=[entry_id], justid=True
                 )
-                deliveries = int(pending[0]["times_delivered"]) if pending else 0
-                found.append((entry_id, fields or {}, deliveries))
-            if start == "0-0" or not claimed:
+                if claimed:
+                    entries = stream_entries(await self.redis.xrange(stream, min=entry_id, max=entry_id))
+                    fields = entries[0][1] if entries else {}
+                    found.append((entry_id, fields, int(item["times_delivered"])))
+            if len(pending) < 100:
                 return found
+            start = "(" + str(pending[-1]["message_id"])
 
     async def record_close(self, assignment: Assignment, disposition: Disposition) -> float:
         """Count the closed conversation in the day's figures; returns its handle time."""
