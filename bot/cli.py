@@ -10,6 +10,7 @@ import sys
 import time
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from bot import logs
 from bot.content import cli as content_cli
@@ -102,15 +103,24 @@ async def manage_agents(args: argparse.Namespace) -> int:
 def serve_gateway(*, polling: bool) -> int:
     from bot.app import create_app
 
-    try:
-        settings = Settings()
-    except Exception as exc:  # a bad setting stops start-up with a message that names it
-        print(f"Invalid settings: {exc}", file=sys.stderr)
+    settings = load_settings()
+    if settings is None:
         return 2
     logs.configure(settings.log_level, settings.log_json)
     polling = polling or (settings.telegram_enabled and not settings.webhook_url)
     web.run_app(create_app(settings, telegram_polling=polling), host=settings.host, port=settings.port, print=None)
     return 0
+
+
+def load_settings() -> Settings | None:
+    """Settings from the environment, or None after printing what is wrong (no traceback, no values)."""
+    try:
+        return Settings()
+    except ValidationError as exc:  # a bad setting stops start-up with a message that names it
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]).upper()
+            print(f"Invalid settings: {where + ': ' if where else ''}{error['msg']}", file=sys.stderr)
+        return None
 
 
 def _interrupt(*_: object) -> None:
@@ -120,7 +130,10 @@ def _interrupt(*_: object) -> None:
 def run_demo() -> int:
     from bot.devstack import Stack, free_port, wait_for_http
 
-    settings = Settings()
+    loaded = load_settings()
+    if loaded is None:
+        return 2
+    settings = loaded
     stack = Stack()
     signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -141,6 +154,8 @@ def run_demo() -> int:
             print(
                 "Telegram:  " + ("webhook at " + str(settings.webhook_url) if settings.webhook_url else "long polling")
             )
+        if settings.whatsapp_enabled:
+            print(f"WhatsApp:  webhook at {gateway}/whatsapp/webhook (behind your https address)")
         print(f"Logs:      {stack.log_dir}/\nPress Ctrl-C to stop.")
         while all(proc.poll() is None for proc in stack.procs.values()):
             time.sleep(0.5)
