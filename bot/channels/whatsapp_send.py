@@ -89,9 +89,12 @@ def render(to: str, text: str, options: list[Option], *, list_label: str, more_l
     pieces = split_text(text or "…")
     if not options:
         return [_text(to, piece) for piece in pieces]
-    last = split_text(pieces.pop(), BODY_LIMIT)
-    pieces += last[:-1]
+    whole = pieces.pop()
+    tail = split_text(whole, BODY_LIMIT)[-1]  # the interactive body holds 1,024: the rest goes before it as text
+    head = whole[: whole.rfind(tail)].rstrip()
+    pieces += split_text(head) if head else []
     bodies = [_text(to, piece) for piece in pieces]
+    last = [tail]
     if len(options) <= REPLY_BUTTONS:
         buttons = [{"type": "reply", "reply": {"id": o.id[:BUTTON_ID], "title": shorten(o.title, BUTTON_TITLE)}}
                    for o in options]  # fmt: skip
