@@ -54,8 +54,17 @@ async def test_signed_bodies_that_are_not_a_webhook_are_400(make_whatsapp_gatewa
     wrong_object = {**good, "object": "page"}
     no_from = json.loads(json.dumps(good))
     del no_from["entry"][0]["changes"][0]["value"]["messages"][0]["from"]
-    for body in (b"{not json", b"\xff\xfe", b"[1, 2]", b'"text"', b"{}", wrong_object, no_from,
-                 {"object": "whatsapp_business_account", "entry": "x"}, b"[" * 100_000):  # fmt: skip
+    for body in (
+        b"{not json",
+        b"\xff\xfe",
+        b"[1, 2]",
+        b'"text"',
+        b"{}",
+        wrong_object,
+        no_from,
+        {"object": "whatsapp_business_account", "entry": "x"},
+        b"[" * 100_000,
+    ):
         resp = await gw.post(body)
         assert resp.status == 400, body if isinstance(body, bytes) else json.dumps(body)[:80]
         assert (await resp.json())["ok"] is False

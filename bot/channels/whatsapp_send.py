@@ -96,8 +96,10 @@ def render(to: str, text: str, options: list[Option], *, list_label: str, more_l
     bodies = [_text(to, piece) for piece in pieces]
     last = [tail]
     if len(options) <= REPLY_BUTTONS:
-        buttons = [{"type": "reply", "reply": {"id": o.id[:BUTTON_ID], "title": shorten(o.title, BUTTON_TITLE)}}
-                   for o in options]  # fmt: skip
+        buttons = [
+            {"type": "reply", "reply": {"id": o.id[:BUTTON_ID], "title": shorten(o.title, BUTTON_TITLE)}}
+            for o in options
+        ]
         bodies.append(_interactive(to, {"type": "button", "body": {"text": last[-1]}, "action": {"buttons": buttons}}))
         return bodies
     for start in range(0, len(options), LIST_ROWS):
@@ -116,13 +118,23 @@ def _row(option: Option) -> dict[str, str]:
 
 
 def _text(to: str, body: str) -> dict[str, Any]:
-    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "text",
-            "text": {"body": body, "preview_url": False}}  # fmt: skip
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to,
+        "type": "text",
+        "text": {"body": body, "preview_url": False},
+    }
 
 
 def _interactive(to: str, interactive: dict[str, Any]) -> dict[str, Any]:
-    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "interactive",
-            "interactive": interactive}  # fmt: skip
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to,
+        "type": "interactive",
+        "interactive": interactive,
+    }
 
 
 def template(to: str, name: str, language: str, parameters: list[str]) -> dict[str, Any]:
@@ -130,8 +142,13 @@ def template(to: str, name: str, language: str, parameters: list[str]) -> dict[s
     body: dict[str, Any] = {"name": name, "language": {"code": language}}
     if parameters:
         body["components"] = [{"type": "body", "parameters": [{"type": "text", "text": p} for p in parameters]}]
-    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "template",
-            "template": body}  # fmt: skip
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to,
+        "type": "template",
+        "template": body,
+    }
 
 
 class GraphError(Exception):

@@ -139,8 +139,9 @@ def _attachment(raw: dict[str, Any], type_: str) -> Attachment | None:
         if type_ == "audio" and body.get("voice") is True:
             details["voice"] = "1"
         media_id = _str(body.get("id"))[:MAX_ID_CHARS] or None
-        return Attachment(type=type_, media_id=media_id, mime_type=_str(body.get("mime_type"))[:128] or None,
-                          details=details)  # fmt: skip
+        return Attachment(
+            type=type_, media_id=media_id, mime_type=_str(body.get("mime_type"))[:128] or None, details=details
+        )
     if type_ == "location":
         fields = ("latitude", "longitude", "name", "address")
         return Attachment(type=type_, details={k: str(body[k])[:256] for k in fields if k in body})
@@ -156,8 +157,9 @@ def _status(raw: dict[str, Any]) -> StatusEvent:
     status = raw.get("status")
     if not isinstance(status, str) or not status or len(status) > 32:
         raise NotWebhook("status without a status")
-    return StatusEvent(_id(raw, "id"), status, _str(raw.get("recipient_id"))[:64], _timestamp(raw.get("timestamp")),
-                       errors)  # fmt: skip
+    return StatusEvent(
+        _id(raw, "id"), status, _str(raw.get("recipient_id"))[:64], _timestamp(raw.get("timestamp")), errors
+    )
 
 
 def _command(text: str) -> str | None:

@@ -105,7 +105,11 @@ class FakeGraph:
         sent = Sent(body, time.time(), wamid())
         self.sent.append(sent)
         return web.json_response(
-            {"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}], "messages": [{"id": sent.wamid}]}
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": to, "wa_id": to}],
+                "messages": [{"id": sent.wamid}],
+            }
         )
 
     async def _media_info(self, request: web.Request) -> web.Response:
@@ -140,8 +144,13 @@ class FakeGraph:
 
 
 def _error(status: int, code: int, message: str) -> web.Response:
-    error = {"message": f"({code}) {message}", "type": "OAuthException", "code": code,
-             "error_data": {"messaging_product": "whatsapp", "details": message}, "fbtrace_id": "Az8or2yhqkZfEZ-_4Qn_Bam"}  # fmt: skip
+    error = {
+        "message": f"({code}) {message}",
+        "type": "OAuthException",
+        "code": code,
+        "error_data": {"messaging_product": "whatsapp", "details": message},
+        "fbtrace_id": "Az8or2yhqkZfEZ-_4Qn_Bam",
+    }
     return web.json_response({"error": error}, status=status)
 
 
@@ -157,9 +166,7 @@ def webhook(*values: dict[str, Any], phone_number_id: str = PHONE_NUMBER_ID) -> 
     """One webhook with one entry and one change per value (each made by `messages_value`/`statuses_value`)."""
     return {
         "object": "whatsapp_business_account",
-        "entry": [
-            {"id": "102290129340398", "changes": [{"field": "messages", "value": value}]} for value in values
-        ],
+        "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": value}]} for value in values],
     }
 
 
@@ -214,8 +221,12 @@ def location(lat: float, lon: float, *, id: str | None = None) -> dict[str, Any]
 
 
 def status(message_id: str, state: str, recipient: str, *, error: int | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"id": message_id, "status": state, "timestamp": str(int(time.time())),
-                            "recipient_id": recipient}  # fmt: skip
+    body: dict[str, Any] = {
+        "id": message_id,
+        "status": state,
+        "timestamp": str(int(time.time())),
+        "recipient_id": recipient,
+    }
     if error is not None:
         body["errors"] = [{"code": error, "title": ERRORS.get(error, (400, "error"))[1]}]
     return body
