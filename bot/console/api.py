@@ -20,6 +20,7 @@ import yaml
 from aiohttp import WSMsgType, web
 
 from bot.console.accounts import Accounts, Agent, LoginThrottled, Role
+from bot.errors import WindowClosed
 from bot.handoff import HandoffReason, HandoffSignal
 from bot.handoff.queue import Disposition, HandoffQueue
 from bot.keys import CALLBACKS, CONSOLE_EVENTS, agent_chats, agent_presence, callback_status
@@ -179,7 +180,12 @@ class Console:
         text = str((await _json(request)).get("text", "")).strip()
         if not text or len(text) > MAX_AGENT_TEXT:
             return _error(400, f"text must be 1-{MAX_AGENT_TEXT} characters")
-        await self.router.agent_says(assignment.conversation_id, agent.name, text)
+        try:
+            await self.router.agent_says(assignment.conversation_id, agent.name, text)
+        except WindowClosed:  # WhatsApp: the voter last wrote more than 24 h ago
+            return _error(
+                409, "window_closed: the voter's 24-hour WhatsApp window is closed; only a template can reach them"
+            )
         return web.json_response({"ok": True})
 
     async def close(self, request: web.Request) -> web.Response:
