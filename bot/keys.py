@@ -76,6 +76,9 @@ def whatsapp_sent(wamid: str) -> str:
     return f"{PREFIX}:wa:sent:{wamid}"
 
 
+# Sorted set: voters our WhatsApp number started a conversation with (conversation hash -> unix time), for the
+# messaging tier's rolling 24 h (bot/outreach/whatsapp.py). Process-wide, touched alone.
+WHATSAPP_TIER = f"{PREFIX}:wa:tier"
 # Stream, capped: every WhatsApp delivery status (wamid, status, error codes, at); no phone numbers.
 WHATSAPP_STATUSES = f"{PREFIX}:wa:statuses"
 

@@ -18,7 +18,7 @@ import structlog
 from aiohttp import web
 
 from bot import keys, metrics
-from bot.channels.whatsapp_send import GraphClient, Option, render
+from bot.channels.whatsapp_send import RESTRICTED, GraphClient, Option, render
 from bot.channels.whatsapp_webhook import SIGNATURE_HEADER, Incoming, NotWebhook, StatusEvent, parse, signature_ok
 from bot.errors import RecipientBlocked, WindowClosed
 from bot.language import Language, detect
@@ -120,6 +120,10 @@ class WhatsAppChannel:
         if sent.get("campaign"):
             step = status.status if status.status != "failed" else f"failed:{status.errors[0] if status.errors else 0}"
             await self.redis.hincrby(keys.campaign_funnel(sent["campaign"]), f"{sent.get('language', '')}:{step}", 1)
+            restricted = [code for code in status.errors if code in RESTRICTED]
+            if restricted:  # Meta holds the number's messages back: the campaign's sender stops at its next send
+                reason = f"WhatsApp error {restricted[0]} on a delivery status"
+                await self.redis.hset(keys.campaign(sent["campaign"]), mapping={"paused": reason})
 
     # --- sending ---------------------------------------------------------------------------
 
