@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     # Messages per second to the Cloud API for this number (Meta's default throughput is 80/s).
     whatsapp_max_rate: float = Field(80.0, gt=0, validation_alias=_env("WHATSAPP_MAX_RATE"))
     # First wait after a throttling answer (130429, 131056); doubled on each further one, up to 60 s.
-    whatsapp_backoff_s: float = Field(1.0, gt=0, validation_alias=_env("WHATSAPP_BACKOFF_S"))
+    whatsapp_backoff_s: float = Field(0.5, gt=0, validation_alias=_env("WHATSAPP_BACKOFF_S"))
     # The number's messaging tier: unique voters a campaign may start a conversation with per rolling
     # 24 h (250, 2000, 10000, 100000); 0 means unlimited.
     whatsapp_tier: int = Field(250, ge=0, validation_alias=_env("WHATSAPP_TIER"))

@@ -98,13 +98,15 @@ async def test_outside_the_24_hour_window_free_form_sends_raise_window_closed(ma
     message = OutboundMessage(channel=Channel.WHATSAPP, chat_id=wa_id, text="hello")
     with pytest.raises(WindowClosed):
         await channel.send(message)  # never wrote to us
-    old = wa.text("/help")
-    payload = wa.webhook(wa.messages_value(wa_id, old))
-    payload["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] = "1700000000"  # written long ago
-    await gw.post(payload)
-    await gw.idle()
-    assert gw.graph.attempts == []  # the reply to that old message was not attempted either
-    assert not await channel.window_open(wa_id)
+    await _open_window(gw, wa_id)
+    assert await channel.window_open(wa_id)
+    ttl = await redis.ttl(keys.whatsapp_window(f"wa:{wa_id}"))
+    assert 24 * 3600 - 60 < ttl <= 24 * 3600  # open for 24 hours from the voter's message
+    await redis.delete(keys.whatsapp_window(f"wa:{wa_id}"))  # as if those 24 hours had passed
+    before = len(gw.graph.attempts)
+    with pytest.raises(WindowClosed):
+        await channel.send(message)
+    assert len(gw.graph.attempts) == before  # not even attempted
 
 
 async def test_error_131047_closes_the_window_and_raises_window_closed(make_whatsapp_gateway, redis) -> None:

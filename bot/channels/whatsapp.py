@@ -98,11 +98,10 @@ class WhatsAppChannel:
         if incoming.button and message.text.startswith("#"):  # a long button payload kept in Redis
             message.text = cast(str | None, await self.redis.get(keys.button_payload(message.text))) or ""
         conv = message.conversation_id
-        # The window is open from the voter's message on; recorded before the reply can be sent.
-        now = time.time()
-        sent_at = min(incoming.sent_at or now, now)
-        if now - sent_at < WINDOW_S:
-            await self.redis.set(keys.whatsapp_window(conv), str(sent_at), ex=max(1, int(WINDOW_S - (now - sent_at))))
+        # The window opens with the voter's message; recorded before the reply can be sent. Counted from its
+        # arrival, not the phone's timestamp (clocks drift; webhooks come within seconds): should Meta see it
+        # closed sooner, its 131047 closes it here too.
+        await self.redis.set(keys.whatsapp_window(conv), str(time.time()), ex=WINDOW_S)
         return await self.router.accept(message, once_key=keys.whatsapp_message(conv, incoming.wamid))
 
     async def record_status(self, status: StatusEvent) -> None:

@@ -152,9 +152,9 @@ def template(to: str, name: str, language: str, parameters: list[str]) -> dict[s
 
 
 class GraphError(Exception):
-    def __init__(self, status: int, code: int | None, message: str) -> None:
+    def __init__(self, status: int, code: int | None, message: str, retry_after: float | None = None) -> None:
         super().__init__(f"HTTP {status}, error {code}: {message}")
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.retry_after = status, code, message, retry_after
 
 
 class GraphClient:
@@ -194,6 +194,7 @@ class GraphClient:
                 return await self._post(body)
             except GraphError as exc:
                 if exc.code in THROTTLED or exc.status == 429:
+                    delay = max(delay, min(exc.retry_after or 0.0, BACKOFF_MAX_S))
                     if last:
                         raise FloodWait(delay) from exc
                     log.warning("whatsapp throttled: backing off", code=exc.code, wait_s=delay)
@@ -221,15 +222,18 @@ class GraphClient:
                     self.messages_url, json=body, headers=self._auth, timeout=self._timeout
                 ) as response:
                     status, raw = response.status, await response.read()
+                    retry_after = _seconds(response.headers.get("Retry-After"))
         data = _json(raw)
-        if status != 200:
+        if not 200 <= status < 300:
             error = _object(data.get("error"))
             code, details = error.get("code"), _object(error.get("error_data")).get("details")
-            raise GraphError(status, code if isinstance(code, int) else None, str(details or error.get("message", "")))
+            message = str(details or error.get("message", ""))
+            raise GraphError(status, code if isinstance(code, int) else None, message, retry_after)
         try:
             return str(data["messages"][0]["id"])
-        except (KeyError, IndexError, TypeError) as exc:
-            raise GraphError(status, None, "answer without a message id") from exc
+        except (KeyError, IndexError, TypeError):
+            log.warning("whatsapp accepted a message without giving its id", status=status)
+            return ""
 
     async def media(self, media_id: str) -> tuple[bytes, str]:
         """A voter's media (voice note, image, document): its bytes and MIME type, through the media endpoint."""
@@ -249,6 +253,13 @@ def _json(raw: bytes) -> dict[str, Any]:
         return _object(json.loads(raw))
     except ValueError:
         return {}
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
 
 
 def _object(value: Any) -> dict[str, Any]:
