@@ -128,6 +128,23 @@ async def test_throttling_130429_and_131056_is_waited_out_and_nothing_is_dropped
     assert len(gw.graph.attempts) == 4 and len(gw.graph.to(wa_id)) == 1
 
 
+async def test_a_retry_after_header_sets_the_back_off(make_whatsapp_gateway, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import bot.channels.whatsapp_send as whatsapp_send
+
+    gw = await make_whatsapp_gateway()
+    wa_id = voter()
+    await _open_window(gw, wa_id)
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(whatsapp_send, "_sleep", record)
+    gw.graph.fail_for[wa_id], gw.graph.retry_after = [130429, 130429], "7"
+    await gw.app[WHATSAPP].send(OutboundMessage(channel=Channel.WHATSAPP, chat_id=wa_id, text="x"))
+    assert waits == [7.0, 7.0] and len(gw.graph.to(wa_id)) == 2
+
+
 async def test_throttling_that_never_ends_raises_flood_wait(make_whatsapp_gateway) -> None:
     gw = await make_whatsapp_gateway(whatsapp_backoff_s=0.005)
     wa_id = voter()

@@ -44,6 +44,7 @@ TRANSIENT = frozenset({1, 2, 131000, 131016, 133004})  # unknown, service down, 
 BACKOFF_MAX_S = 60.0
 ATTEMPTS = 8
 
+_sleep = asyncio.sleep  # the back-off's wait (tests record it)
 _SENTENCE_END = re.compile(r"(?<=[.!?।])\s+")
 
 
@@ -187,9 +188,10 @@ class GraphClient:
         `retry_uncertain`: send again after a timeout, which may have been delivered (fine for a chat reply,
         not for a campaign, where a duplicate is worse than a miss).
         """
-        delay = self._backoff_s
+        backoff = self._backoff_s
         for attempt in range(1, self._attempts + 1):
             last = attempt == self._attempts
+            delay = backoff
             try:
                 return await self._post(body)
             except GraphError as exc:
@@ -211,8 +213,8 @@ class GraphClient:
             except (TimeoutError, aiohttp.ClientError) as exc:
                 if last or (isinstance(exc, TimeoutError) and not retry_uncertain):
                     raise DeliveryFailed(f"{exc.__class__.__name__}: {exc}") from exc
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, BACKOFF_MAX_S)
+            await _sleep(delay)
+            backoff = min(backoff * 2, BACKOFF_MAX_S)
         raise AssertionError("unreachable")
 
     async def _post(self, body: dict[str, Any]) -> str:

@@ -71,6 +71,7 @@ class FakeGraph:
     fail_next: list[int] = field(default_factory=list)  # Graph error codes for the next sends, in order
     fail_for: dict[str, list[int]] = field(default_factory=dict)  # recipient -> codes for their next sends
     media_files: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # media id -> (bytes, mime type)
+    retry_after: str | None = None  # a Retry-After header on error answers
     base_url: str = ""
 
     def app(self) -> web.Application:
@@ -101,7 +102,10 @@ class FakeGraph:
         if codes:
             code = codes.pop(0)
             status, title = ERRORS.get(code, (400, "error"))
-            return _error(status, code, title)
+            answer = _error(status, code, title)
+            if self.retry_after is not None:
+                answer.headers["Retry-After"] = self.retry_after
+            return answer
         sent = Sent(body, time.time(), wamid())
         self.sent.append(sent)
         return web.json_response(
