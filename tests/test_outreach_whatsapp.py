@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from collections import Counter
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import redis.asyncio as aioredis
 
 from bot import keys
 from bot.cli import main
+from bot.consent import conversation_hash
 from bot.errors import CampaignFileError
 from bot.outreach.campaign import Campaign, load_campaign
 from bot.outreach.cli import funnel_lines
@@ -173,3 +176,29 @@ async def test_dry_run_needs_no_token_and_no_network(
     assert await asyncio.to_thread(main, ["campaign", "send", str(path), "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "audience: 6  would send now: 6" in out
+
+
+async def test_a_killed_whatsapp_campaign_rerun_sends_nobody_twice(
+    redis: aioredis.Redis, graph_api: wa.FakeGraph, tmp_path: Path
+) -> None:
+    from tests.test_outreach_cli import cli, start
+
+    chats = await add_subscribers(redis, 400, first_chat=919_400_000_000, channel="whatsapp", constituency="Lucknow")
+    path = campaign_file(tmp_path, text=CAMPAIGN.replace("2029-04-01 09:00", "2026-01-01 09:00"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SAMVAD_", "WHATSAPP_", "TELEGRAM_"))}
+    env.update({"REDIS_URL": redis_url(), "SAMVAD_QUIET_HOURS": "00:00-00:00", "WHATSAPP_TIER": "0",
+                "WHATSAPP_ACCESS_TOKEN": wa.TOKEN, "WHATSAPP_PHONE_NUMBER_ID": wa.PHONE_NUMBER_ID,
+                "WHATSAPP_APP_SECRET": wa.APP_SECRET, "WHATSAPP_VERIFY_TOKEN": wa.VERIFY_TOKEN,
+                "WHATSAPP_API_URL": graph_api.api_url})  # fmt: skip
+    proc = await start(env, "send", str(path), "--rate", "100")
+    while len(graph_api.sent) < 100:
+        await asyncio.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)  # no chance to finish the sends in flight
+    await proc.wait()
+    code, _, err = await cli(env, "send", str(path), "--rate", "400")
+    assert code == 0, err
+    got = Counter(s.to for s in graph_api.sent)
+    assert max(got.values()) == 1  # nobody twice
+    statuses = await redis.hgetall(keys.campaign_status("roll-check"))
+    uncertain = [c for c in chats if statuses.get(conversation_hash(f"wa:{c}")) == "sending"]
+    assert len(uncertain) <= 16 and all(got[str(c)] == 1 for c in chats if c not in uncertain)
