@@ -43,3 +43,13 @@ async def test_after_24_hours_the_agent_is_told_the_window_is_closed(make_whatsa
     refused = await gw.client.post(f"/console/api/chats/{conv}/messages", json={"text": "कोई और सवाल?"})
     assert refused.status == 409 and "window_closed" in (await refused.json())["error"]
     assert len(gw.graph.attempts) == before
+
+
+async def test_closing_after_24_hours_still_hands_the_voter_back_to_the_assistant(make_whatsapp_gateway, redis) -> None:
+    gw = await make_whatsapp_gateway()
+    wa_id = "919811100003"
+    conv = await _queued_voter(gw, redis, wa_id)
+    await redis.delete(keys.whatsapp_window(conv))
+    closed = await gw.client.post(f"/console/api/chats/{conv}/close", json={"disposition": "resolved"})
+    assert closed.status == 200
+    assert await redis.hget(keys.voter(conv), "mode") == "bot"

@@ -196,9 +196,12 @@ class Console:
         except ValueError:
             return _error(400, "disposition must be one of " + ", ".join(d.value for d in Disposition))
         handle_s = await self.queue.close(assignment, disposition)
-        await self.router.back_to_bot(
-            assignment.conversation_id, ask_callback=disposition is Disposition.CALLBACK_NEEDED
-        )
+        try:
+            await self.router.back_to_bot(
+                assignment.conversation_id, ask_callback=disposition is Disposition.CALLBACK_NEEDED
+            )
+        except WindowClosed:  # WhatsApp, voter silent for 24 h: the assistant is back; the voter hears it next time
+            log.info("closed without telling the voter: the WhatsApp window is closed")
         return web.json_response({"ok": True, "handle_s": round(handle_s, 1)})
 
     async def transfer(self, request: web.Request) -> web.Response:
