@@ -35,7 +35,7 @@ class Incoming:
 
     message: InboundMessage
     wamid: str
-    sent_at: float | None  # the voter's phone's timestamp, for the 24-hour window
+    sent_at: float | None  # the voter's phone's clock; the 24-hour window counts from arrival instead
     button: bool = False  # a reply button, list row or template quick reply: its id is our payload
 
 
