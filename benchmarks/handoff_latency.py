@@ -21,8 +21,8 @@ from aiohttp.test_utils import TestServer
 from bot import keys, logs
 from bot.app import create_app
 from bot.console.accounts import Accounts, Role
-from bot.handoff import HandoffReason, HandoffSignal
 from bot.conversation import Conversations
+from bot.handoff import HandoffReason, HandoffSignal
 from bot.settings import Settings
 from tests.helpers.telegram_api import FakeTelegram, text_update
 

@@ -17,6 +17,7 @@ from bot import metrics, redis_client
 from bot.channels import webchat
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.webchat import SOCKETS, WEBCHAT, WebchatChannel
+from bot.channels.whatsapp import WhatsAppChannel, build_client
 from bot.console.api import Console
 from bot.console.auth import csrf_middleware
 from bot.console.services import ConsoleServices
@@ -43,10 +44,13 @@ REDIS = web.AppKey("redis", Redis)
 ROUTER = web.AppKey("router", Router)
 RASA = web.AppKey("rasa", RasaClient)
 TELEGRAM = web.AppKey("telegram", TelegramChannel)
+WHATSAPP = web.AppKey("whatsapp", WhatsAppChannel)
+SESSION = web.AppKey("session", aiohttp.ClientSession)
 CONSOLE = web.AppKey("console", Console)
 FLOOD = web.AppKey("flood", FloodControl)
 
 TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
+WHATSAPP_WEBHOOK_PATH = "/whatsapp/webhook"
 
 
 def create_app(settings: Settings, *, telegram_polling: bool = False) -> web.Application:
@@ -76,6 +80,8 @@ def create_app(settings: Settings, *, telegram_polling: bool = False) -> web.App
     app.cleanup_ctx.append(_resources)
     if settings.telegram_enabled:
         app.cleanup_ctx.append(_telegram(telegram_polling))
+    if settings.whatsapp_enabled:
+        app.cleanup_ctx.append(_whatsapp)
     app.cleanup_ctx.append(_background)
     app.on_shutdown.append(_close_sockets)
     app.add_routes(
@@ -84,6 +90,8 @@ def create_app(settings: Settings, *, telegram_polling: bool = False) -> web.App
             web.get("/readyz", readyz),
             web.get("/metrics", metrics_view),
             web.post(TELEGRAM_WEBHOOK_PATH, telegram_webhook),
+            web.get(WHATSAPP_WEBHOOK_PATH, whatsapp_verify),
+            web.post(WHATSAPP_WEBHOOK_PATH, whatsapp_webhook),
             web.get("/", to_chat),
         ]
     )
@@ -154,7 +162,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[CONSOLE].bind(
         ConsoleServices(redis=redis, store=store, conversations=conversations, dead=dead, voice=router, rasa=rasa)
     )
-    app[REDIS], app[RASA], app[ROUTER] = redis, rasa, router
+    app[REDIS], app[RASA], app[ROUTER], app[SESSION] = redis, rasa, router, session
     yield
     await app[CONSOLE].events.close()
     await router.lanes.close()
@@ -194,6 +202,15 @@ def _telegram(polling: bool):  # type: ignore[no-untyped-def]
         await application.shutdown()
 
     return ctx
+
+
+async def _whatsapp(app: web.Application) -> AsyncIterator[None]:
+    settings, router = app[SETTINGS], app[ROUTER]
+    channel = WhatsAppChannel(build_client(settings, app[SESSION]), router, router.store, router.texts, settings)
+    router.outbox.add_sender(Channel.WHATSAPP, channel)
+    app[WHATSAPP] = channel
+    log.info("whatsapp ready", webhook=WHATSAPP_WEBHOOK_PATH)
+    yield
 
 
 async def _background(app: web.Application) -> AsyncIterator[None]:
@@ -262,6 +279,20 @@ async def telegram_webhook(request: web.Request) -> web.StreamResponse:
     channel = request.app.get(TELEGRAM)
     if channel is None:
         raise web.HTTPNotFound(text="telegram is not configured")
+    return await channel.webhook(request)
+
+
+async def whatsapp_verify(request: web.Request) -> web.StreamResponse:
+    channel = request.app.get(WHATSAPP)
+    if channel is None:
+        raise web.HTTPNotFound(text="whatsapp is not configured")
+    return await channel.verify(request)
+
+
+async def whatsapp_webhook(request: web.Request) -> web.StreamResponse:
+    channel = request.app.get(WHATSAPP)
+    if channel is None:
+        raise web.HTTPNotFound(text="whatsapp is not configured")
     return await channel.webhook(request)
 
 

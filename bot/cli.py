@@ -167,6 +167,8 @@ def run_demo() -> int:
             print(
                 "Telegram:  " + ("webhook at " + str(settings.webhook_url) if settings.webhook_url else "long polling")
             )
+        if settings.whatsapp_enabled:
+            print(f"WhatsApp:  webhook at {gateway}/whatsapp/webhook (behind your https address)")
         print(f"Logs:      {stack.log_dir}/\nPress Ctrl-C to stop.")
         while all(proc.poll() is None for proc in stack.procs.values()):
             time.sleep(0.5)

@@ -79,3 +79,18 @@ class InboxFull(SamvadError):
     """A conversation's inbox holds as many unanswered messages as it may; the new one was not stored."""
 
     message = "too many unanswered messages in this conversation"
+
+
+class WindowClosed(SamvadError):
+    """WhatsApp: the voter last wrote more than 24 h ago; only an approved template may reach them now."""
+
+    message = "the 24-hour customer-service window is closed: only a template may be sent"
+
+
+class SendingRestricted(SamvadError):
+    """WhatsApp held this number's messages back (131048 spam rate limit, 131049 not delivered by Meta's choice)."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(f"WhatsApp error {code}: {reason}")
+        self.code = code
+        self.reason = reason

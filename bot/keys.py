@@ -48,12 +48,40 @@ def personal(conversation_id: str) -> list[str]:
         apologized(conversation_id),
         waiting_notice(conversation_id),
         assignment(conversation_id),
+        whatsapp_window(conversation_id),
     ]
 
 
 def telegram_update(update_id: int) -> str:
     """String set once per Telegram update_id, for de-duplication."""
     return f"{PREFIX}:tg:update:{update_id}"
+
+
+def whatsapp_message(conversation_id: str, wamid: str) -> str:
+    """String set once per WhatsApp message id, for de-duplication; in the conversation's slot, like its inbox."""
+    return f"{PREFIX}:wa:msg:{{{conversation_id}}}:{wamid}"
+
+
+def whatsapp_window(conversation_id: str) -> str:
+    """String expiring 24 h after the voter's last message: WhatsApp's customer-service window is open."""
+    return f"{PREFIX}:wa:window:{{{conversation_id}}}"
+
+
+def whatsapp_receipt(wamid: str) -> str:
+    """Hash: the delivery statuses already recorded for one of our WhatsApp messages (status -> unix time)."""
+    return f"{PREFIX}:wa:receipt:{wamid}"
+
+
+def whatsapp_sent(wamid: str) -> str:
+    """Hash with a TTL: which campaign and language one of our WhatsApp messages belongs to."""
+    return f"{PREFIX}:wa:sent:{wamid}"
+
+
+# Sorted set: voters our WhatsApp number started a conversation with (conversation hash -> unix time), for the
+# messaging tier's rolling 24 h (bot/outreach/whatsapp.py). Process-wide, touched alone.
+WHATSAPP_TIER = f"{PREFIX}:wa:tier"
+# Stream, capped: every WhatsApp delivery status (wamid, status, error codes, at); no phone numbers.
+WHATSAPP_STATUSES = f"{PREFIX}:wa:statuses"
 
 
 SUBSCRIBERS = f"{PREFIX}:subscribers"  # set of conversation ids with consent
@@ -208,6 +236,11 @@ def campaign_status(name: str) -> str:
 def campaign_lock(name: str) -> str:
     """String with a TTL: the process sending the campaign now (one sender per campaign)."""
     return f"{PREFIX}:campaign:{{{name}}}:lock"
+
+
+def campaign_funnel(name: str) -> str:
+    """Hash: WhatsApp delivery funnel of a campaign, '<language>:<status>' or '<language>:failed:<code>' -> count."""
+    return f"{PREFIX}:campaign:{{{name}}}:funnel"
 
 
 CAMPAIGNS = f"{PREFIX}:campaigns"  # set of campaign names that have been sent (for `campaign status`)

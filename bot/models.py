@@ -20,10 +20,11 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 class Channel(str, Enum):
     TELEGRAM = "telegram"
     WEBCHAT = "webchat"
+    WHATSAPP = "whatsapp"
 
     @property
     def short(self) -> str:
-        return {"telegram": "tg", "webchat": "web"}[self.value]
+        return {"telegram": "tg", "webchat": "web", "whatsapp": "wa"}[self.value]
 
 
 class Mode(str, Enum):
@@ -45,6 +46,15 @@ class Button(BaseModel):
     payload: str
 
 
+class Attachment(BaseModel):
+    """Media the voter sent (a voice note, image, document, location), as the channel names it."""
+
+    type: str  # the platform's word: audio, image, document, video, sticker, location, ...
+    media_id: str | None = None  # for fetching it through the channel (WhatsApp: the Graph media id)
+    mime_type: str | None = None
+    details: dict[str, str] = {}  # e.g. a location's latitude and longitude, a document's file name
+
+
 class InboundMessage(BaseModel):
     """One voter message, normalized by its channel."""
 
@@ -52,8 +62,9 @@ class InboundMessage(BaseModel):
     chat_id: str
     text: str = ""
     kind: Kind = Kind.TEXT
-    # The channel's own id for this message (Telegram update_id), for logs.
+    # The channel's own id for this message (Telegram update_id, WhatsApp wamid), for logs.
     external_id: str | None = None
+    attachment: Attachment | None = None  # with Kind.UNSUPPORTED: what the voter sent
     received_at: float = Field(default_factory=time.time)
 
     @field_validator("text")

@@ -15,7 +15,7 @@ import structlog
 
 from bot import metrics
 from bot.deadletters import DeadKind, DeadLetters
-from bot.errors import RecipientBlocked
+from bot.errors import RecipientBlocked, WindowClosed
 from bot.language import Language
 from bot.models import Button, Channel, OutboundMessage
 from bot.store import VoterProfile, VoterStore, turn_json
@@ -89,6 +89,10 @@ class Outbox:
             except RecipientBlocked:
                 await self.store.mark_unreachable(profile.conversation_id)
                 reason = "blocked"
+            except WindowClosed:
+                if outbound.author == "agent":
+                    raise  # the console tells the agent before anything is recorded: a template is needed
+                reason = "WindowClosed: the voter's 24-hour WhatsApp window is closed"
             except Exception as exc:  # the edge: whatever the channel raised after its retries, the voter's turn
                 # is still handled; the failure is kept for a supervisor to replay
                 log.exception("reply not delivered", conversation_id=profile.conversation_id)

@@ -20,6 +20,15 @@ def _env(name: str) -> AliasChoices:
     return AliasChoices(f"SAMVAD_{name}", name)
 
 
+# Set all of these, or none (then WhatsApp is off).
+WHATSAPP_REQUIRED = (
+    "WHATSAPP_ACCESS_TOKEN",
+    "WHATSAPP_PHONE_NUMBER_ID",
+    "WHATSAPP_APP_SECRET",
+    "WHATSAPP_VERIFY_TOKEN",
+)
+
+
 class Settings(BaseSettings):
     """Samvad's configuration. Every field can be set as ``SAMVAD_<FIELD>``."""
 
@@ -81,6 +90,20 @@ class Settings(BaseSettings):
     # The HTTP client under python-telegram-bot: aiohttp costs half of httpx's CPU per reply
     # (docs/performance.md, "Gateway overhead"); httpx is PTB's own default.
     telegram_http_client: Literal["aiohttp", "httpx"] = "aiohttp"
+    # WhatsApp Business Cloud API (bot/channels/whatsapp.py): all four of token, number, app secret and
+    # verify token, or none. The API URL is Graph's versioned root; tests point it at a local stand-in.
+    whatsapp_access_token: SecretStr | None = Field(None, validation_alias=_env("WHATSAPP_ACCESS_TOKEN"))
+    whatsapp_phone_number_id: str | None = Field(None, validation_alias=_env("WHATSAPP_PHONE_NUMBER_ID"))
+    whatsapp_app_secret: SecretStr | None = Field(None, validation_alias=_env("WHATSAPP_APP_SECRET"))
+    whatsapp_verify_token: SecretStr | None = Field(None, validation_alias=_env("WHATSAPP_VERIFY_TOKEN"))
+    whatsapp_api_url: str = Field("https://graph.facebook.com/v26.0", validation_alias=_env("WHATSAPP_API_URL"))
+    # Messages per second to the Cloud API for this number (Meta's default throughput is 80/s).
+    whatsapp_max_rate: float = Field(80.0, gt=0, validation_alias=_env("WHATSAPP_MAX_RATE"))
+    # First wait after a throttling answer (130429, 131056); doubled on each further one, up to 60 s.
+    whatsapp_backoff_s: float = Field(0.5, gt=0, validation_alias=_env("WHATSAPP_BACKOFF_S"))
+    # The number's messaging tier: unique voters a campaign may start a conversation with per rolling
+    # 24 h (250, 2000, 10000, 100000); 0 means unlimited.
+    whatsapp_tier: int = Field(250, ge=0, validation_alias=_env("WHATSAPP_TIER"))
     # Per-chat pacing: a burst of this many messages, then one per interval.
     chat_burst: int = Field(3, ge=1)
     chat_interval_s: float = Field(1.0, ge=0)
@@ -158,6 +181,18 @@ class Settings(BaseSettings):
     def _valid_quiet_hours(cls, window: str) -> str:
         AgentHours(window)  # raises a clear ValueError
         return window
+
+    @model_validator(mode="after")
+    def _whatsapp_complete(self) -> Settings:
+        given = {name: bool(getattr(self, name.lower())) for name in WHATSAPP_REQUIRED}
+        if any(given.values()) and not all(given.values()):
+            missing = ", ".join(name for name, ok in given.items() if not ok)
+            raise ValueError(f"WhatsApp is half configured: {missing} missing (set all of {', '.join(given)})")
+        return self
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return self.whatsapp_access_token is not None and bool(self.whatsapp_access_token.get_secret_value())
 
     def warnings(self) -> list[str]:
         """Settings that work but are unsafe outside a demo on one machine."""

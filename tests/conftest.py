@@ -20,6 +20,7 @@ from bot.app import ROUTER, create_app
 from bot.devstack import Stack, free_port, wait_for_port
 from bot.settings import ROOT, Settings
 from tests.helpers import fuzz as _fuzz  # noqa: F401 - registers the hypothesis profiles
+from tests.helpers import graph_api as wa
 from tests.helpers.telegram_api import FakeTelegram
 
 REDIS_HOST = os.environ.get("TEST_REDIS_HOST", "127.0.0.1")
@@ -116,6 +117,56 @@ async def make_gateway(redis: aioredis.Redis, telegram_api: tuple[FakeTelegram, 
         await client.start_server()
         clients.append(client)
         return Gateway(client, fake)
+
+    yield factory
+    for client in clients:
+        await client.close()
+
+
+@pytest.fixture
+async def graph_api() -> AsyncIterator[wa.FakeGraph]:
+    fake = wa.FakeGraph()
+    server = TestServer(fake.app(), host="127.0.0.1")
+    await server.start_server()
+    fake.base_url = str(server.make_url("")).rstrip("/")
+    yield fake
+    await server.close()
+
+
+class WhatsAppGateway:
+    """The real app with WhatsApp configured against the Graph API stand-in."""
+
+    def __init__(self, client: TestClient, graph: wa.FakeGraph) -> None:
+        self.client = client
+        self.graph = graph
+        self.app: web.Application = client.server.app  # type: ignore[assignment]
+
+    async def post(self, payload: object, secret: str = wa.APP_SECRET):  # type: ignore[no-untyped-def]
+        raw, headers = wa.signed(payload, secret)
+        return await self.client.post("/whatsapp/webhook", data=raw, headers=headers)
+
+    async def idle(self) -> None:
+        await self.app[ROUTER].lanes.wait_idle()
+
+
+@pytest.fixture
+async def make_whatsapp_gateway(redis: aioredis.Redis, graph_api: wa.FakeGraph):  # type: ignore[no-untyped-def]
+    clients: list[TestClient] = []
+
+    async def factory(**overrides: object) -> WhatsAppGateway:
+        values: dict[str, object] = {
+            "whatsapp_access_token": wa.TOKEN,
+            "whatsapp_phone_number_id": wa.PHONE_NUMBER_ID,
+            "whatsapp_app_secret": wa.APP_SECRET,
+            "whatsapp_verify_token": wa.VERIFY_TOKEN,
+            "whatsapp_api_url": graph_api.api_url,
+            "whatsapp_backoff_s": 0.05,
+            **overrides,
+        }
+        client = TestClient(TestServer(create_app(make_settings(**values)), host="127.0.0.1"))
+        await client.start_server()
+        clients.append(client)
+        return WhatsAppGateway(client, graph_api)
 
     yield factory
     for client in clients:

@@ -330,3 +330,16 @@ def test_the_command_exits_non_zero_and_prints_file_and_line(content: Path, caps
     out = capsys.readouterr().out
     assert f"nlu/main.yml:{line_of(content, 'nlu/main.yml', 'कैसे हो')}: 'कैसे हो' is in a `lang: hinglish`" in out
     assert "1 content problem(s)" in out
+
+
+def test_buttons_that_would_not_fit_whatsapp(content: Path) -> None:
+    edit(content, "domain.yml", '        - title: "My booth"', '        - title: "Where is my polling booth, please"')
+    [message] = only(content, "whatsapp-buttons")
+    line = line_of(content, "domain.yml", "Where is my polling booth")
+    assert message.startswith(f"domain.yml:{line}: the title 'Where is my polling booth, please' of 'utter_greet'")
+    assert "reply button shows 20" in message
+    eleven = "".join(f'        - title: "विकल्प {n}"\n          payload: /find_booth\n' for n in range(11))
+    edit(content, "domain.yml", '        - title: "मेरा बूथ"\n          payload: /find_booth\n', eleven)
+    messages = lint(content)
+    assert {p.check for p in messages} >= {"whatsapp-buttons"}
+    assert any("has 11 buttons; a WhatsApp list shows 10" in str(p) for p in messages)

@@ -25,7 +25,7 @@ from bot.console.auth import COOKIE, Auth, LoginThrottled, client_address, origi
 from bot.console.dead_letters import DeadLetterViews
 from bot.console.services import ConsoleServices
 from bot.console.ws import EventHub
-from bot.errors import InvalidTransition
+from bot.errors import InvalidTransition, WindowClosed
 from bot.handoff import HandoffReason, HandoffSignal
 from bot.handoff.queue import Disposition
 from bot.keys import CALLBACKS, CONSOLE_EVENTS, agent_chats, agent_presence, callback_status
@@ -202,7 +202,12 @@ class Console:
         text = str((await _json(request)).get("text", "")).strip()
         if not text or len(text) > MAX_AGENT_TEXT:
             return _error(400, f"text must be 1-{MAX_AGENT_TEXT} characters")
-        await self.services.voice.agent_says(assignment.conversation_id, agent.name, text)
+        try:
+            await self.services.voice.agent_says(assignment.conversation_id, agent.name, text)
+        except WindowClosed:  # WhatsApp: the voter last wrote more than 24 h ago
+            return _error(
+                409, "window_closed: the voter's 24-hour WhatsApp window is closed; only a template can reach them"
+            )
         return web.json_response({"ok": True})
 
     async def close(self, request: web.Request) -> web.Response:
@@ -216,9 +221,12 @@ class Console:
             handle_s = await self.conversations.close(assignment, disposition)
         except InvalidTransition:
             return _error(409, "this chat is no longer yours")
-        await self.services.voice.back_to_bot(
-            assignment.conversation_id, ask_callback=disposition is Disposition.CALLBACK_NEEDED
-        )
+        try:
+            await self.services.voice.back_to_bot(
+                assignment.conversation_id, ask_callback=disposition is Disposition.CALLBACK_NEEDED
+            )
+        except WindowClosed:  # WhatsApp, voter silent for 24 h: the assistant is back; the voter hears it next time
+            log.info("closed without telling the voter: the WhatsApp window is closed")
         return web.json_response({"ok": True, "handle_s": round(handle_s, 1)})
 
     async def transfer(self, request: web.Request) -> web.Response:

@@ -218,6 +218,34 @@ def _compare_variations(name: str, hi: Node, en: Node) -> Iterator[Problem]:
         )
 
 
+def check_whatsapp_buttons(content: Content) -> Iterator[Problem]:
+    """Buttons WhatsApp cannot show whole: more than 10 options, or titles past its limits."""
+    from bot.channels.whatsapp_send import BUTTON_TITLE, LIST_ROWS, REPLY_BUTTONS, ROW_TITLE
+
+    for name, (_, variations) in content.responses.items():
+        for variation in variations:
+            buttons = sequence(mapping(variation).get("buttons"))
+            limit, kind = (BUTTON_TITLE, "reply button") if len(buttons) <= REPLY_BUTTONS else (ROW_TITLE, "list row")
+            if len(buttons) > LIST_ROWS:
+                yield Problem(
+                    "domain.yml",
+                    line_of(buttons[LIST_ROWS]),
+                    "whatsapp-buttons",
+                    f"'{name}' has {len(buttons)} buttons; a WhatsApp list shows {LIST_ROWS}: "
+                    "keep at most 10, or split the question",
+                )
+            for button in buttons:
+                title = string(mapping(button).get("title")) or ""
+                if len(title) > limit:
+                    yield Problem(
+                        "domain.yml",
+                        line_of(button),
+                        "whatsapp-buttons",
+                        f"the title '{title}' of '{name}' has {len(title)} characters; a WhatsApp {kind} "
+                        f"shows {limit}: shorten it (with {len(buttons)} buttons they are {kind}s)",
+                    )
+
+
 def responses_used_outside_stories(content: Content) -> set[str]:
     """Responses that custom actions send by name, form questions, and Rasa's own defaults."""
     used = set(RASA_DEFAULT_RESPONSES)
@@ -336,7 +364,8 @@ def lint(root: Path = ROOT) -> list[Problem]:
     rules = load_rules(root)
     content = load(root)
     problems = list(content.problems)
-    for check in (check_scripts, check_duplicates, check_responses, check_usage, check_entities, check_text):
+    checks = (check_scripts, check_duplicates, check_responses, check_usage, check_entities, check_text)
+    for check in (*checks, check_whatsapp_buttons):
         problems += check(content)
     problems += check_example_counts(content, rules)
     return sorted(set(problems))

@@ -43,6 +43,7 @@ from pydantic import (
 )
 
 from bot.errors import CampaignFileError
+from bot.outreach.whatsapp import Templates
 from bot.schedule import IST, Schedule
 
 # Placeholders a message may use; filled from settings when it is sent.
@@ -169,6 +170,8 @@ class Campaign(BaseModel):
     buttons: tuple[CampaignButton, ...] = Field(default=(), max_length=8)
     audience: Audience = Audience()
     window: Window
+    # WhatsApp subscribers get an approved template in their language (they get nothing without one).
+    whatsapp: Templates | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -177,6 +180,14 @@ class Campaign(BaseModel):
         if isinstance(raw, dict):
             return {key: value for key, value in raw.items() if not (key in ("audience", "buttons") and value is None)}
         return raw
+
+    @model_validator(mode="after")
+    def _template_per_language(self) -> Campaign:
+        if self.whatsapp is not None:
+            missing = [lang for lang in self.audience.languages if self.whatsapp.get(lang) is None]
+            if missing:
+                raise ValueError(f"whatsapp: no template for {', '.join(missing)} (one per audience language)")
+        return self
 
     @field_validator("name")
     @classmethod

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import signal
 import sys
 from pathlib import Path
+from typing import cast
 
 from redis.exceptions import RedisError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from bot import redis_client
-from bot.errors import CampaignBusy, CampaignFileError
+from bot import keys, redis_client
+from bot.errors import CampaignBusy, CampaignFileError, DeliveryFailed
+from bot.models import Button
 from bot.outreach.campaign import Campaign, load_campaign
 from bot.outreach.progress import Counts
 from bot.outreach.progress import Progress as CampaignProgress
 from bot.outreach.rules import QuietHours, Status
-from bot.outreach.sender import Broadcast, Plan
+from bot.outreach.sender import Broadcast, Plan, Transport
 from bot.schedule import Schedule
 from bot.settings import Settings
 from bot.settings import load as load_settings
@@ -31,6 +34,7 @@ HELD_LABELS = {
     Status.OPTED_OUT.value: "held: opted out",
     Status.UNREACHABLE.value: "unreachable (blocked the bot)",
     Status.NO_CHANNEL.value: "not sent: channel cannot be written to first",
+    Status.HELD_TIER.value: "held: WhatsApp messaging tier full for this 24 h (re-run, or --wait)",
 }
 
 
@@ -93,10 +97,12 @@ async def send(
     settings: Settings, schedule: Schedule, campaign: Campaign, args: argparse.Namespace, console: Console
 ) -> int:
     from bot.channels.telegram import TelegramBroadcast
+    from bot.outreach.whatsapp import Tier, WhatsAppBroadcast
     from bot.store import VoterStore
 
-    if not settings.telegram_enabled:
-        print("error: TELEGRAM_BOT_TOKEN is not set; campaigns go out on Telegram", file=sys.stderr)
+    if not args.dry_run and not (settings.telegram_enabled or settings.whatsapp_enabled):
+        print("error: neither TELEGRAM_BOT_TOKEN nor the WHATSAPP_* settings are set; nothing can be sent",
+              file=sys.stderr)  # fmt: skip
         return 2
     redis = redis_client.connect(settings.redis_url)
     store = VoterStore(
@@ -106,11 +112,25 @@ async def send(
         dedup_ttl_s=settings.dedup_ttl_s,
     )
     try:
-        async with TelegramBroadcast(settings) as transport:
+        async with contextlib.AsyncExitStack() as stack:
+            # A dry run opens no connection to any platform and needs no token.
+            live = not args.dry_run
+            transport: Transport = (
+                await stack.enter_async_context(TelegramBroadcast(settings))
+                if live and settings.telegram_enabled
+                else _NoTelegram()
+            )
+            whatsapp = (
+                await stack.enter_async_context(WhatsAppBroadcast(settings, redis, campaign.name))
+                if live and settings.whatsapp_enabled and campaign.whatsapp
+                else None
+            )
             broadcast = Broadcast(
                 campaign,
                 redis=redis,
                 transport=transport,
+                whatsapp=whatsapp,
+                tier=Tier(redis, settings.whatsapp_tier),
                 voters=store,
                 schedule=schedule,
                 quiet=QuietHours(settings.quiet_hours),
@@ -128,10 +148,20 @@ async def send(
                 print(f"error: {problem}; nothing was sent.", file=sys.stderr)
                 return 1
             counts = await _send_with_progress(broadcast, args.wait, console)
+            paused = (await broadcast.progress.facts()).get("paused")
     finally:
         await redis.aclose()
     show_counts(campaign.name, counts, console)
+    if paused:
+        console.print(f"[red]paused by WhatsApp: {paused}. Check the number's quality in WhatsApp Manager; "
+                      "run the same command later to resume.")  # fmt: skip
+        return 5
     return 0
+
+
+class _NoTelegram:
+    async def send(self, chat_id: str, text: str, buttons: list[Button]) -> None:
+        raise DeliveryFailed("Telegram is not configured (TELEGRAM_BOT_TOKEN)")
 
 
 async def _send_with_progress(broadcast: Broadcast, wait_quiet: bool, console: Console) -> Counts:
@@ -213,11 +243,29 @@ async def status(settings: Settings, name: str, as_json: bool, console: Console)
             print(f"error: no campaign called {name!r} has been sent", file=sys.stderr)
             return 1
         counts = await progress.counts()
+        funnel = cast(dict[str, str], await redis.hgetall(keys.campaign_funnel(name)))
     finally:
         await redis.aclose()
     if as_json:
-        print(json.dumps({"name": name, **facts, "counts": counts.as_dict()}, ensure_ascii=False))
+        print(json.dumps({"name": name, **facts, "counts": counts.as_dict(), "whatsapp": funnel}, ensure_ascii=False))
     else:
         show_counts(name, counts, console)
+        if facts.get("paused"):
+            console.print(f"[red]paused: {facts['paused']} (at {facts.get('paused_at', '?')})")
+        for line in funnel_lines(funnel):
+            console.print(line)
         console.print(f"started {facts.get('started_at', '?')}, last finished {facts.get('finished_at', 'not yet')}")
     return 0
+
+
+def funnel_lines(funnel: dict[str, str]) -> list[str]:
+    """The WhatsApp delivery funnel per language, from the status webhooks ('hi:delivered' -> count)."""
+    lines = []
+    for language in sorted({step.partition(":")[0] for step in funnel}):
+        steps = {k.partition(":")[2]: int(v) for k, v in funnel.items() if k.startswith(f"{language}:")}
+        failed = {k.partition(":")[2]: v for k, v in sorted(steps.items()) if k.startswith("failed")}
+        by_code = ", ".join(f"{code}: {count}" for code, count in failed.items())
+        line = f"WhatsApp {language}: sent {steps.get('sent', 0)}, delivered {steps.get('delivered', 0)}, "
+        line += f"read {steps.get('read', 0)}, failed {sum(failed.values())}"
+        lines.append(line + (f" (by error code: {by_code})" if by_code else ""))
+    return lines

@@ -202,7 +202,7 @@ def _recipient(conversation_id: str, profile: dict[str, str], consent: dict[str,
     return Recipient(
         conversation_id=conversation_id,
         key=conversation_hash(conversation_id),
-        channel={"tg": "telegram", "web": "webchat"}.get(channel, channel),
+        channel={"tg": "telegram", "web": "webchat", "wa": "whatsapp"}.get(channel, channel),
         chat_id=chat_id,
         language=language if language in ("hi", "en") else "hi",
         constituency=entry.name if entry else None,

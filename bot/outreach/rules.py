@@ -15,7 +15,7 @@ from bot.outreach.campaign import Audience, Campaign
 from bot.schedule import IST, Schedule
 
 UNKNOWN_CONSTITUENCY = "(constituency not known)"
-BROADCAST_CHANNELS = frozenset({"telegram"})  # the web chat cannot be written to first
+BROADCAST_CHANNELS = frozenset({"telegram", "whatsapp"})  # the web chat cannot be written to first
 
 
 class Status(str, Enum):
@@ -29,6 +29,7 @@ class Status(str, Enum):
     HELD_QUIET = "held_quiet"
     HELD_SILENCE = "held_silence"  # stored as "held_silence:<constituency>"
     NO_CHANNEL = "no_channel"  # subscribed on a channel that cannot be written to first
+    HELD_TIER = "held_tier"  # WhatsApp: the number's messaging tier has no room in this 24 h
 
     @property
     def final(self) -> bool:
@@ -113,8 +114,8 @@ def hold(recipient: Recipient, campaign: Campaign, schedule: Schedule, quiet: Qu
     """Why the message must not go to ``recipient`` at ``now``, or None when it may go."""
     if recipient.unreachable:
         return Hold(Status.UNREACHABLE)
-    if recipient.channel not in BROADCAST_CHANNELS:
-        return Hold(Status.NO_CHANNEL)
+    if recipient.channel not in BROADCAST_CHANNELS or (recipient.channel == "whatsapp" and campaign.whatsapp is None):
+        return Hold(Status.NO_CHANNEL)  # WhatsApp: a business may write first with an approved template only
     silenced = silenced_constituency(recipient, campaign, schedule, now)
     if silenced:
         return Hold(Status.HELD_SILENCE, silenced)

@@ -28,12 +28,14 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from bot import keys
 from bot.consent import may_contact
-from bot.errors import DeliveryFailed, FloodWait, RecipientBlocked
+from bot.errors import DeliveryFailed, FloodWait, RecipientBlocked, SendingRestricted
 from bot.models import Button
 from bot.outreach.campaign import Campaign
 from bot.outreach.progress import Counts, Progress, load_subscribers, split_stored
 from bot.outreach.rules import Hold, QuietHours, Recipient, Status, hold, in_audience
+from bot.outreach.whatsapp import Tier, WhatsAppBroadcast, parameters
 from bot.pacing import ChatPacer
 from bot.schedule import IST, Schedule
 
@@ -105,6 +107,8 @@ class Broadcast:
         clock: Callable[[], datetime] = now_ist,
         retry_failed: bool = False,
         resend_uncertain: bool = False,
+        whatsapp: WhatsAppBroadcast | None = None,
+        tier: Tier | None = None,
     ) -> None:
         self.campaign = campaign
         self.redis = redis
@@ -126,6 +130,11 @@ class Broadcast:
             final.discard(Status.SENDING.value)
         self._final = tuple(sorted(final))
         self._lost_redis: RedisError | None = None
+        self.whatsapp, self.tier = whatsapp, tier
+        self._halt = asyncio.Event()  # WhatsApp paused the number's sending (131048, 131049)
+        self._stop = asyncio.Event()
+        self._wait = False
+        self._paused_checked = 0.0
 
     async def plan(self) -> Plan:
         """Decide for every subscriber, without sending anything."""
@@ -164,7 +173,9 @@ class Broadcast:
     ) -> Counts:
         """Send to everyone the rules allow now; returns the campaign's counts after this run."""
         stop = stop or asyncio.Event()
+        self._stop, self._wait = stop, wait_quiet
         await self.progress.acquire()
+        await self.redis.hdel(keys.campaign(self.campaign.name), "paused", "paused_at")  # re-run: resume
         lock_stop = asyncio.Event()
         lock_task = asyncio.create_task(self.progress.keep_lock(lock_stop))
         try:
@@ -203,7 +214,7 @@ class Broadcast:
     ) -> None:
         tasks: set[asyncio.Task[None]] = set()
         for index, recipient in enumerate(recipients):
-            if stop.is_set() or self._lost_redis is not None:
+            if stop.is_set() or self._lost_redis is not None or await self._paused():
                 break
             if not await self._may_go_on(recipients[index:], wait_quiet, stop, counts):
                 break
@@ -256,10 +267,25 @@ class Broadcast:
             if on_progress:
                 on_progress(counts)
 
+    async def _paused(self) -> bool:
+        """Paused here, or by a status webhook (failed with 131048/131049), looked up at most once a second."""
+        if not self._halt.is_set() and time.monotonic() - self._paused_checked > 1.0:
+            self._paused_checked = time.monotonic()
+            if await self.redis.hget(keys.campaign(self.campaign.name), "paused"):
+                self._halt.set()
+        return self._halt.is_set()
+
+    async def pause(self, reason: str) -> None:
+        log.error("WhatsApp paused the campaign", campaign=self.campaign.name, reason=reason)
+        await self.progress.note(paused=reason, paused_at=self._clock().isoformat(timespec="seconds"))
+        self._halt.set()
+
     async def _deliver(self, recipient: Recipient) -> Status | None:
         if not await may_contact(self.redis, recipient.conversation_id):
             await self.progress.mark(recipient.key, Status.OPTED_OUT.value)
             return Status.OPTED_OUT
+        if recipient.channel == "whatsapp":
+            return await self._deliver_whatsapp(recipient)
         if not await self.progress.claim(recipient.key, self._final):
             return None  # another run got there first
         text = self.campaign.render(recipient.language, self._values)
@@ -281,6 +307,50 @@ class Broadcast:
                 break
             except DeliveryFailed as exc:
                 log.warning("campaign message refused", campaign=self.campaign.name, error=str(exc))
+                break
+        await self.progress.mark(recipient.key, outcome.value)
+        return outcome
+
+    async def _deliver_whatsapp(self, recipient: Recipient) -> Status | None:
+        """An approved template, within the messaging tier; 131048/131049 pause the whole campaign."""
+        chosen = self.campaign.whatsapp.get(recipient.language) if self.campaign.whatsapp else None
+        if chosen is None or self.whatsapp is None:
+            await self.progress.mark(recipient.key, Status.NO_CHANNEL.value)
+            return Status.NO_CHANNEL
+        try:
+            values = parameters(chosen.parameters, recipient, self.schedule, self._values)
+        except ValueError as exc:
+            log.warning("template parameters missing", campaign=self.campaign.name, error=str(exc))
+            await self.progress.mark(recipient.key, Status.FAILED.value)
+            return Status.FAILED
+        while self.tier is not None and (wait := await self.tier.reserve(recipient.key)) > 0:
+            if not self._wait or self._stop.is_set() or self._halt.is_set():
+                await self.progress.mark(recipient.key, Status.HELD_TIER.value)
+                return Status.HELD_TIER
+            log.info("messaging tier full: waiting for the 24 h window to move", seconds=round(wait))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), min(wait, self.tier.poll_s))
+        if self._halt.is_set() or not await self.progress.claim(recipient.key, self._final):
+            return None
+        outcome = Status.FAILED
+        for _ in range(FLOOD_RETRIES):
+            try:
+                await self.whatsapp.send_template(recipient.chat_id, recipient.language, chosen, values)
+                outcome = Status.SENT
+                break
+            except FloodWait as exc:
+                self._gate.pause(exc.seconds)
+                await asyncio.sleep(exc.seconds)
+            except RecipientBlocked:
+                await self.voters.mark_unreachable(recipient.conversation_id)
+                outcome = Status.UNREACHABLE
+                break
+            except SendingRestricted as exc:
+                await self.pause(f"WhatsApp error {exc.code}: {exc.reason}")
+                await self.progress.forget([recipient.key])  # not delivered: sent on the resumed run
+                return None
+            except DeliveryFailed as exc:
+                log.warning("campaign template refused", campaign=self.campaign.name, error=str(exc))
                 break
         await self.progress.mark(recipient.key, outcome.value)
         return outcome

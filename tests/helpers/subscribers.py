@@ -18,7 +18,7 @@ async def add_subscribers(
 ) -> list[int]:
     """``count`` subscribed voters with chat ids from ``first_chat``; languages alternate hi/en unless given."""
     chats = list(range(first_chat, first_chat + count))
-    short = {"telegram": "tg", "webchat": "web"}[channel]
+    short = {"telegram": "tg", "webchat": "web", "whatsapp": "wa"}[channel]
     async with redis.pipeline(transaction=False) as pipe:
         for index, chat in enumerate(chats):
             conversation = f"{short}:{chat}"
