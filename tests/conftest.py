@@ -163,7 +163,8 @@ async def make_whatsapp_gateway(redis: aioredis.Redis, graph_api: wa.FakeGraph):
             "whatsapp_backoff_s": 0.05,
             **overrides,
         }
-        client = TestClient(TestServer(create_app(make_settings(**values)), host="127.0.0.1"))
+        settings = make_settings(**values)
+        client = TestClient(TestServer(create_app(settings), host="127.0.0.1"), headers={"Origin": settings.public_url})
         await client.start_server()
         clients.append(client)
         return WhatsAppGateway(client, graph_api)

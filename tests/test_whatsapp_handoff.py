@@ -20,8 +20,8 @@ async def _queued_voter(gw, redis, wa_id: str) -> str:  # type: ignore[no-untype
     await router.start_handoff(profile, HandoffSignal(reason=HandoffReason.ASK_HUMAN, topic="greet", language="hi"))
     await Accounts(redis).add("asha", PASSWORD, role=Role.AGENT, languages=["hi"], capacity=2)
     assert (await gw.client.post("/console/api/login", json={"name": "asha", "password": PASSWORD})).status == 200
-    taken = await (await gw.client.post("/console/api/take")).json()
-    assert taken["chat"]["conversation_id"] == conv
+    taken = await (await gw.client.post("/console/api/take", json={})).json()
+    assert taken["chat"]["conversation_id"] == conv, taken
     return conv
 
 
