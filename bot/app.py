@@ -209,6 +209,7 @@ async def _whatsapp(app: web.Application) -> AsyncIterator[None]:
     channel = WhatsAppChannel(build_client(settings, app[SESSION]), router, router.store, router.texts, settings)
     router.outbox.add_sender(Channel.WHATSAPP, channel)
     app[WHATSAPP] = channel
+    app[CONSOLE].services.media[Channel.WHATSAPP.value] = channel  # voice notes and photos for agents
     log.info("whatsapp ready", webhook=WHATSAPP_WEBHOOK_PATH)
     yield
 

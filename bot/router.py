@@ -171,6 +171,8 @@ class Router:
             await self.stop_outreach(say)
             if profile.mode is not Mode.BOT:
                 await self._to_people(say, text)  # the agent sees it too
+        elif message.kind is Kind.UNSUPPORTED and profile.mode is not Mode.BOT and message.attachment is not None:
+            await self._to_people(say, f"<{message.attachment.type}>", media=message.attachment.model_dump())
         elif message.kind is Kind.UNSUPPORTED:
             await say.text_named("unsupported_media")
         elif message.kind is Kind.COMMAND and text not in COMMAND_PAYLOADS:
@@ -338,15 +340,22 @@ class Router:
             log.warning("could not resume the conversation in Rasa", error=str(exc))
             await self.store.set_resume_pending(conversation_id, True)
 
-    async def _to_people(self, say: Say, text: str) -> None:
-        """A voter waiting for or talking to a person: the agent's console gets the message live."""
+    async def _to_people(self, say: Say, text: str, media: dict[str, object] | None = None) -> None:
+        """A voter waiting for or talking to a person: the agent's console gets the message live (and media)."""
         conversation_id = say.profile.conversation_id
         if say.profile.stranded:  # left queued without an entry by an older gateway's crash: queue it for real
             log.warning("stranded queued voter: handing off again")
             signal = HandoffSignal(reason=HandoffReason.ASK_HUMAN, language=say.language.value)
             with contextlib.suppress(InvalidTransition):
                 await self.conversations.hand_off(conversation_id, signal)
-        event = {"type": "voter_message", "conversation_id": conversation_id, "text": text, "at": time.time()}
+        event: dict[str, object] = {
+            "type": "voter_message",
+            "conversation_id": conversation_id,
+            "text": text,
+            "at": time.time(),
+        }
+        if media:
+            event["media"] = media
         await self.redis.publish(keys.CONSOLE_EVENTS, json.dumps(event, ensure_ascii=False))
         if say.profile.mode is Mode.QUEUED and await self._once(keys.waiting_notice(conversation_id)):
             await say.text_named("handoff_waiting")

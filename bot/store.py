@@ -86,7 +86,9 @@ class VoterStore:
     def arrival(self, message: InboundMessage, text: str) -> tuple[list[str], list[str | int]]:
         """The keys and arguments of ARRIVAL_LUA for `message`, with `text` as the voter's turn."""
         args: list[str | int] = [message.channel.value, message.chat_id, str(message.received_at), Mode.BOT.value]
-        args += [self._transcript_max_turns, self._transcript_ttl_s, turn_json("voter", text)]
+        # Media is kept as the channel's reference only (fetched for an agent on demand): it goes with the transcript.
+        media = {"media": message.attachment.model_dump(exclude_none=True)} if message.attachment else {}
+        args += [self._transcript_max_turns, self._transcript_ttl_s, turn_json("voter", text, **media)]
         return [keys.voter(message.conversation_id), keys.transcript(message.conversation_id)], args
 
     async def arrive(self, message: InboundMessage, text: str) -> VoterProfile:

@@ -53,3 +53,40 @@ async def test_closing_after_24_hours_still_hands_the_voter_back_to_the_assistan
     closed = await gw.client.post(f"/console/api/chats/{conv}/close", json={"disposition": "resolved"})
     assert closed.status == 200
     assert await redis.hget(keys.voter(conv), "mode") == "bot"
+
+
+async def test_a_voice_note_from_a_held_voter_reaches_the_agent_and_only_the_agent(
+    make_whatsapp_gateway, redis
+) -> None:
+    gw = await make_whatsapp_gateway()
+    wa_id = "919811100004"
+    conv = await _queued_voter(gw, redis, wa_id)
+    gw.graph.media_files["media-voice-1"] = (b"OggS-fake-opus-bytes", "audio/ogg; codecs=opus")
+    before = len(gw.graph.texts_to(wa_id))
+    await gw.post(wa.webhook(wa.messages_value(wa_id, wa.voice("media-voice-1"))))
+    await gw.idle()
+    assert len(gw.graph.texts_to(wa_id)) == before  # no "we cannot read voice notes" while a person holds it
+    chat = await (await gw.client.get(f"/console/api/chats/{conv}")).json()
+    media_turns = [t for t in chat["transcript"] if t.get("media")]
+    assert len(media_turns) == 1, chat["transcript"]
+    [turn] = media_turns
+    assert turn["media"]["type"] == "audio" and turn["media"]["media_id"] == "media-voice-1"
+
+    played = await gw.client.get(f"/console/api/chats/{conv}/media/media-voice-1")
+    assert played.status == 200 and played.content_type == "audio/ogg"
+    assert await played.read() == b"OggS-fake-opus-bytes"
+    assert played.headers["Cache-Control"] == "no-store"
+    # A media id this voter never sent, and another agent, get nothing.
+    assert (await gw.client.get(f"/console/api/chats/{conv}/media/someone-elses")).status == 404
+    await Accounts(redis).add("ravi", PASSWORD, role=Role.AGENT, languages=["hi"])
+    await gw.client.post("/console/api/logout", json={})
+    assert (await gw.client.post("/console/api/login", json={"name": "ravi", "password": PASSWORD})).status == 200
+    assert (await gw.client.get(f"/console/api/chats/{conv}/media/media-voice-1")).status == 403
+
+
+async def test_in_bot_mode_a_voice_note_gets_the_polite_answer(make_whatsapp_gateway, redis) -> None:
+    gw = await make_whatsapp_gateway()
+    wa_id = "919811100005"
+    await gw.post(wa.webhook(wa.messages_value(wa_id, wa.voice("media-voice-2"))))
+    await gw.idle()
+    assert gw.graph.texts_to(wa_id), "the voter heard nothing"

@@ -23,6 +23,7 @@ from aiohttp import WSMsgType, web
 from bot.console.accounts import Accounts, Agent, Role
 from bot.console.auth import COOKIE, Auth, LoginThrottled, client_address, origin_of
 from bot.console.dead_letters import DeadLetterViews
+from bot.console.media import MediaViews
 from bot.console.services import ConsoleServices
 from bot.console.ws import EventHub
 from bot.errors import InvalidTransition, WindowClosed
@@ -89,6 +90,7 @@ class Console:
             web.get("/console/api/supervisor", self.supervisor),
             web.get("/console/api/callbacks", self.callbacks),
             *DeadLetterViews(self).routes(),
+            *MediaViews(self).routes(),
             web.post("/console/api/callbacks/{entry}", self.callback_done),
             web.get("/console/ws", self.websocket),
         ]
@@ -193,7 +195,10 @@ class Console:
             "reason": assignment.reason if assignment else None,
             "topic": assignment.topic if assignment else None,
             "agent": assignment.agent if assignment else None,
-            "transcript": [{k: t.get(k) for k in ("who", "text", "at", "intent", "agent")} for t in turns],
+            "transcript": [
+                {k: t.get(k) for k in ("who", "text", "at", "intent", "agent", "media", "undelivered") if k in t}
+                for t in turns
+            ],
         }
 
     async def send(self, request: web.Request) -> web.Response:

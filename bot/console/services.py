@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -23,6 +23,12 @@ class Voice(Protocol):
     async def replay_dead(self, kind: DeadKind, entry_id: str) -> bool: ...
 
 
+class MediaSource(Protocol):
+    """A channel that can fetch what a voter sent (WhatsApp: through the Graph media endpoint)."""
+
+    async def media(self, media_id: str) -> tuple[bytes, str]: ...
+
+
 @dataclass(frozen=True)
 class ConsoleServices:
     redis: Redis
@@ -31,3 +37,5 @@ class ConsoleServices:
     dead: DeadLetters
     voice: Voice
     rasa: RasaClient
+    # channel value -> where its media comes from; filled in as channels start
+    media: dict[str, MediaSource] = field(default_factory=dict)

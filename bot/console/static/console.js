@@ -59,7 +59,7 @@
       if (msg.type === "queues") renderQueues(msg.queues);
       else if (msg.type === "voter_message") {
         if (state.current && state.current.conversation_id === msg.conversation_id) {
-          addTurn({ who: "voter", text: msg.text });
+          addTurn({ who: "voter", text: msg.text, media: msg.media });
         } else { state.unread[msg.conversation_id] = true; renderChats(); }
       }
     };
@@ -85,6 +85,20 @@
 
   function addTurn(turn) {
     var li = el("li", "turn turn--" + turn.who, turn.text);
+    if (turn.media && turn.media.media_id && state.current) {
+      var src = "/console/api/chats/" + encodeURIComponent(state.current.conversation_id) + "/media/" +
+        encodeURIComponent(turn.media.media_id);
+      var kind = turn.media.type, player;
+      if (kind === "audio" || kind === "voice") { player = el("audio"); player.controls = true; }
+      else if (kind === "image" || kind === "sticker") { player = el("img"); player.alt = kind; }
+      else if (kind === "video") { player = el("video"); player.controls = true; }
+      else { player = el("a", null, "open " + kind); player.href = src; player.target = "_blank"; }
+      if (player.tagName !== "A") player.src = src;
+      player.className = "media";
+      li.appendChild(player);
+    } else if (turn.media && turn.media.type === "location" && turn.media.details) {
+      li.appendChild(el("small", null, "location: " + (turn.media.details.latitude || "?") + ", " + (turn.media.details.longitude || "?")));
+    }
     var label = turn.who + (turn.intent ? " · intent: " + turn.intent : "") + (turn.agent ? " · " + turn.agent : "");
     li.appendChild(el("small", null, label));
     $("transcript").appendChild(li);
