@@ -14,7 +14,7 @@ TRAIN_INPUTS := config.yml domain.yml $(sort $(wildcard nlu/*.yml stories/*.yml)
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup train test test-content test-fast demo lint browser clean bench check reload
+.PHONY: help setup train test test-content test-fast demo lint browser clean bench check reload fuzz
 
 help:
 	@echo "make demo    - set up, train if needed, and run Redis + Rasa + actions + gateway (Ctrl-C stops all)"
@@ -24,6 +24,7 @@ help:
 	@echo "make reload  - train if the content changed and load the model into the running Rasa (no restart)"
 	@echo "make train   - train the Rasa model into models/ (no-op when nothing changed)"
 	@echo "make lint    - ruff and mypy on bot/"
+	@echo "make fuzz    - the fuzzers and property tests, long (SAMVAD_FUZZ_EXAMPLES inputs each; docs/security.md)"
 	@echo "make bench   - stock Rasa vs Samvad, end to end (BENCH_ARGS=--quick for a short run; docs/performance.md)"
 
 setup: $(VENV)/.installed $(VENV_RASA)/.installed
@@ -83,6 +84,10 @@ test-fast: $(VENV)/.installed
 
 demo: setup train
 	$(PY) -m bot demo
+
+# The fuzzers of `make test` (about a minute there) with many more inputs: hours at the default 200,000 each.
+fuzz: $(VENV)/.installed
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -s -p no:cacheprovider tests/test_fuzz.py tests/test_identifiers.py tests/test_language.py -k "fuzz or parser or never_fails or detector"
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check bot tests

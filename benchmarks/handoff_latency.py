@@ -63,7 +63,7 @@ async def run(messages: int, voters: int, redis_url: str) -> dict[str, float]:
     latencies: list[float] = []
     done = asyncio.Event()
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-        login = {"name": "bench", "password": PASSWORD}
+        login = {"name": "bench", "password": PASSWORD}  # from the console's page, as the CSRF guard wants
         await http.post(f"{base}/console/api/login", json=login, headers={"Origin": settings_origin})
         ws = await http.ws_connect(f"{base}/console/ws", headers={"Origin": settings_origin})
         await ws.receive_json()  # queue figures

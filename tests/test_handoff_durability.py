@@ -87,7 +87,7 @@ class GatewayProcess:
             "WEBHOOK_SECRET": WEBHOOK_SECRET,
             "SAMVAD_CHAT_INTERVAL_S": "0",
             "SAMVAD_AGENT_ABANDON_AFTER_S": "600",
-            # These tests send one voter 40 messages at once, past the flood limit a person would never reach.
+            # These tests send a voter's 40 messages (and Telegram's redeliveries) at once: not a flood here.
             "SAMVAD_VOTER_MESSAGES_PER_WINDOW": "1000",
         }
 

@@ -8,6 +8,7 @@ import shutil
 
 import aiohttp
 import pytest
+import redis.asyncio as aioredis
 from aiohttp import WSServerHandshakeError
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -262,3 +263,55 @@ async def test_a_thousand_simultaneous_messages_are_all_stored(redis) -> None:
             turns = await redis.lrange(keys.transcript(f"web:{voter_id(secret)}"), 0, -1)
             stored += sum(json.loads(t)["who"] == "voter" for t in turns)
         assert stored == 1000  # lost: 0
+
+
+@pytest.mark.slow
+async def test_a_redis_restart_during_web_chat_traffic_loses_nothing(own_redis) -> None:
+    """Fault test: the browser resends what was not acknowledged, and a resend is stored once."""
+    port, start, stop = own_redis
+    settings = make_settings(
+        redis_url=f"redis://127.0.0.1:{port}/0", rasa_url="http://127.0.0.1:9", rasa_timeout_s=1.0,
+        redis_pool_timeout_s=2.0, address_messages_per_window=10_000,
+    )  # fmt: skip
+    async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as gateway:
+        tabs = [await open_chat(gateway) for _ in range(20)]
+
+        async def browser(ws, n: int) -> int:  # type: ignore[no-untyped-def]
+            unacked = {f"t{n}-{k}": f"sandesh {n}-{k}" for k in range(10)}
+            for message_id, text in list(unacked.items()):
+                await ws.send_json({"type": "message", "text": text, "id": message_id})
+                await asyncio.sleep(0.03)
+            resends = 0
+            for _ in range(600):
+                if not unacked:
+                    break
+                try:
+                    frame = await ws.receive_json(timeout=1.0)
+                except TimeoutError:
+                    for message_id, text in unacked.items():  # as chat.js does every few seconds
+                        await ws.send_json({"type": "message", "text": text, "id": message_id})
+                        resends += 1
+                    continue
+                if frame["type"] == "ack":
+                    unacked.pop(frame["id"], None)
+            assert not unacked
+            return resends
+
+        traffic = asyncio.gather(*(browser(ws, n) for n, (ws, _, _) in enumerate(tabs)))
+        await asyncio.sleep(0.1)
+        stop()
+        await asyncio.sleep(1.0)
+        start()
+        resends = await asyncio.wait_for(traffic, 120)
+        check = aioredis.Redis(port=port, decode_responses=True)
+        stored = {}
+        for _, secret, _ in tabs:
+            turns = await check.lrange(keys.transcript(f"web:{voter_id(secret)}"), 0, -1)
+            voter_turns = [json.loads(t)["text"] for t in turns if json.loads(t)["who"] == "voter"]
+            stored[secret] = voter_turns
+            assert sorted(set(voter_turns)) == sorted(voter_turns)  # none twice
+        await check.aclose()
+        assert sum(len(v) for v in stored.values()) == 200  # lost: 0
+        assert sum(resends) > 0  # the restart did hit messages in flight
+        for ws, _, _ in tabs:
+            await ws.close()

@@ -176,10 +176,12 @@ class WebchatChannel:
                 await self.intake.accept(message, once_key=once_key)
         except InboxFull:
             verdict = Verdict.TELL
-        except Exception:
+        except Exception as exc:
             # Not stored (Redis down, no free connection in time): no ack, so the browser sends it again.
+            # A warning without the traceback: while Redis restarts this happens for every message in flight.
             metrics.ERRORS.labels("webchat_store").inc()
-            log.exception("could not store a web-chat message", conversation_id=conv)
+            log.warning("web-chat message not stored; the browser will resend it", conversation_id=conv,
+                        error=f"{type(exc).__name__}: {exc}")  # fmt: skip
             await ws.send_json(
                 {"type": "error", "error": "not stored yet; it will be sent again", "id": frame.client_id}
             )

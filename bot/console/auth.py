@@ -42,6 +42,12 @@ if used == 1 then redis.call('expire', KEYS[1], ARGV[1]) end
 return used
 """
 
+# Take back one counted attempt, unless its window already ended (a DECR would leave -1 with no TTL).
+_UNCOUNT = """
+if redis.call('exists', KEYS[1]) == 1 then return redis.call('decr', KEYS[1]) end
+return 0
+"""
+
 
 class LoginThrottled(Exception):
     """Too many failed logins from this address (for this account, or for any)."""
@@ -59,6 +65,7 @@ class Auth:
         self.redis = redis
         self.accounts = accounts
         self._count = redis.register_script(_COUNT)
+        self._uncount = redis.register_script(_UNCOUNT)
 
     async def login(self, name: str, password: str, address: str) -> Agent | None:
         """The agent if the password is right and the account active; None otherwise.
@@ -75,7 +82,7 @@ class Auth:
         if agent is not None:
             # The attempt was not a failure: forget it (and the account's earlier ones from here).
             await self.redis.delete(account_key)
-            await self.redis.decr(address_key)
+            await self._uncount(keys=[address_key])
         return agent
 
     async def open_session(self, agent: Agent) -> str:
