@@ -23,7 +23,7 @@ from typing import Any
 import jsonschema
 
 # endpoints.yml names classes in rasa_ext (rasa_ext.tracker_store): the project must be importable.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.append(str(Path(__file__).resolve().parent.parent))  # last: never shadows an installed package
 
 _original_validate = jsonschema.validate
 _validators: dict[str, Any] = {}
