@@ -34,7 +34,10 @@ def policies(settings: Settings) -> dict[str, str]:
     sockets = " ".join(sorted({_socket_origin(settings.public_url)}))
     embedders = " ".join(["'self'", *sorted({_origin(o) for o in settings.webchat_origins})])
     return {
-        "console": f"{BASE}; connect-src 'self' {sockets}; form-action 'self'; frame-ancestors 'none'",
+        # media-src: the voice notes and videos voters send, streamed to agents from the console's own API
+        "console": (
+            f"{BASE}; media-src 'self'; connect-src 'self' {sockets}; form-action 'self'; frame-ancestors 'none'"
+        ),
         "webchat": f"{BASE}; connect-src 'self' {sockets}; form-action 'self'; frame-ancestors {embedders}",
         "other": "default-src 'none'; frame-ancestors 'none'",
     }
