@@ -49,6 +49,10 @@ def personal(conversation_id: str) -> list[str]:
         waiting_notice(conversation_id),
         assignment(conversation_id),
         whatsapp_window(conversation_id),
+        # short-lived counters that name the voter: gone with the rest (erasing resets them, as a new voter's)
+        roll_lookups(conversation_id),
+        voter_rate(conversation_id),
+        voter_slow_down(conversation_id),
     ]
 
 

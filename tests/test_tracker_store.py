@@ -19,6 +19,7 @@ import yaml
 
 from bot import keys
 from bot.devstack import TRACKER_TTL_S
+from bot.models import AssistantReply
 from bot.rasa_client import TRACKER_KEY_PREFIX, RasaClient
 from bot.settings import ROOT
 from tests.conftest import RASA_DB, RASA_TOKEN, redis_url
@@ -42,13 +43,13 @@ class Conversation:
         self.language = language
         self.sent = 0
 
-    async def say(self, text: str) -> list[dict[str, Any]]:
+    async def say(self, text: str) -> AssistantReply:
         self.sent += 1
         return await self.client.send(self.id, text, {"channel": "telegram", "language": self.language})
 
     async def fill(self, turns: int) -> None:
         for n in range(turns):
-            assert await self.say(FILLER[n % len(FILLER)])
+            assert (await self.say(FILLER[n % len(FILLER)])).texts
 
     async def events(self) -> list[dict[str, Any]]:
         stored = await self.trackers.get(TRACKER_KEY_PREFIX + self.id)
@@ -57,8 +58,8 @@ class Conversation:
         return events
 
 
-def texts(replies: list[dict[str, Any]]) -> list[str]:
-    return [r["text"] for r in replies if r.get("text")]
+def texts(reply: AssistantReply) -> list[str]:
+    return [t.text for t in reply.texts]
 
 
 def users(events: list[dict[str, Any]]) -> list[str]:
@@ -124,8 +125,7 @@ async def test_two_fallbacks_in_a_row_hand_off_across_the_fold_and_both_are_kept
     await voter.say("asdf qwer zxcv")  # its save folds
     assert folded(await voter.events(), voter.sent)
     replies = await voter.say("lkjh poiu mnbv")
-    handoff = [r["custom"]["handoff"] for r in replies if "handoff" in (r.get("custom") or {})]
-    assert handoff and handoff[0]["reason"] == "fallback", replies
+    assert replies.handoff is not None and replies.handoff.reason.value == "fallback", replies
     reviewed = [fields["text"] for _, fields in await redis.xrange(keys.REVIEW)]
     assert "asdf qwer zxcv" in reviewed and "lkjh poiu mnbv" in reviewed, reviewed
 
@@ -135,9 +135,9 @@ async def test_handoff_pauses_and_resume_unpauses_across_the_fold(rasa) -> None:
     thanks = texts(await voter.say("thank you"))
     await voter.fill(FOLD_AFTER - 1)
     replies = await voter.say("I want to talk to a human")  # its save folds
-    assert any("handoff" in (r.get("custom") or {}) for r in replies)
+    assert replies.handoff is not None, replies
     assert folded(await voter.events(), voter.sent)
-    assert await voter.say("thank you") == []  # paused: a person has the conversation
+    assert (await voter.say("thank you")).texts == []  # paused: a person has the conversation
     await voter.client.resume(voter.id)
     assert texts(await voter.say("thank you")) == thanks
     await voter.fill(FOLD_AFTER)  # the pause and the resume are folded away too
@@ -151,7 +151,7 @@ async def test_delete_my_data_still_erases_everything_after_the_fold(rasa) -> No
     assert folded(await voter.events(), voter.sent)
     await voter.say("delete my data")
     replies = await voter.say("yes")
-    assert any((r.get("custom") or {}).get("erase") is True for r in replies), replies
+    assert replies.erase, replies
     await voter.client.forget(voter.id)
     assert [key async for key in voter.trackers.scan_iter(match=f"*{voter.id}*")] == []
     await voter.say("hello")  # a new conversation starts from nothing
