@@ -57,9 +57,24 @@ def rasa_stack() -> Iterator[dict[str, str]]:
     try:
         actions = stack.start_actions(free_port(), redis_url(ACTIONS_DB))
         rasa = stack.start_rasa(free_port(), RASA_TOKEN, redis_url(), actions, rasa_db=RASA_DB)
+        _STACKS.append(stack)
         yield {"rasa_url": rasa, "actions_url": actions}
     finally:
+        _STACKS.clear()
         stack.stop_all()
+
+
+_STACKS: list[Stack] = []
+
+
+@pytest.fixture
+def action_server(rasa_stack: dict[str, str]) -> Iterator[Stack]:
+    """The session's action server, which the test may stop: it runs again, on its port, afterwards."""
+    stack = _STACKS[0]
+    yield stack
+    if "actions" not in stack.procs:
+        port = int(rasa_stack["actions_url"].rsplit(":", 1)[1])
+        stack.start_actions(port, redis_url(ACTIONS_DB))
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ shared pub/sub connection dropped while an agent is connected."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -14,6 +15,8 @@ from bot.channels.webchat import voter_id
 from bot.console.accounts import Accounts, Role
 from bot.handoff import HandoffReason, HandoffSignal
 from bot.models import Channel, OutboundMessage, conversation_id
+from tests.conftest import ACTIONS_DB, redis_url
+from tests.helpers.telegram_api import text_update
 from tests.helpers.voters import enqueue
 from tests.test_webchat import ORIGIN, open_chat
 
@@ -73,3 +76,25 @@ async def test_a_dropped_console_subscription_does_not_put_the_agents_chats_back
     else:
         pytest.fail("no event reached the agent after the subscription was dropped")
     await ws.close()
+
+
+@pytest.mark.rasa
+async def test_with_the_action_server_down_the_voter_hears_an_apology_and_the_assistant_recovers(
+    make_gateway, rasa_stack, action_server, redis
+) -> None:
+    """Rasa answers 200 with its own apology when a custom action cannot run, so the gateway cannot hold that
+    message for later (docs/security.md); the voter is told, nothing crashes, and the next message works."""
+    gw = await make_gateway(rasa_url=rasa_stack["rasa_url"])
+    voter = 5557100 + int(time.time()) % 1000
+    action_server.stop("actions")
+    await gw.post_update(text_update(1, voter, "where is my polling booth"))
+    await gw.idle()
+    during = gw.telegram.texts_to(voter)
+    assert during, "the voter heard nothing while the action server was down"
+    assert await redis.xlen(keys.DEAD_LETTERS) == 0
+    port = int(rasa_stack["actions_url"].rsplit(":", 1)[1])
+    await asyncio.to_thread(action_server.start_actions, port, redis_url(ACTIONS_DB))
+    await gw.post_update(text_update(2, voter, "where is my polling booth"))
+    await gw.idle()
+    after = gw.telegram.texts_to(voter)[len(during) :]
+    assert any("EPIC" in text for text in after), after  # the form runs again: the action server answered
