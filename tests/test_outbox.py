@@ -42,3 +42,14 @@ async def test_the_next_message_of_the_voter_is_answered_after_a_failed_reply(ma
     await gw.idle()
     assert len(gw.telegram.texts_to(voter)) == 1  # the second reply got through
     assert await redis.xlen(keys.OUTBOUND_DEAD) == 1
+
+
+async def test_bot_api_5xx_is_retried_and_the_reply_arrives(make_gateway, redis) -> None:
+    gw = await make_gateway(rasa_url="http://127.0.0.1:9", rasa_timeout_s=1.0)
+    gw.telegram.fail_next["sendMessage"] = [("server_error",), ("server_error",)]
+    voter = 5554003
+    await gw.post_update(text_update(1, voter, "/help"))
+    await gw.idle()
+    assert len(gw.telegram.texts_to(voter)) == 1  # the third try got through
+    assert [m for m, _ in gw.telegram.calls].count("sendMessage") == 3
+    assert await redis.xlen(keys.OUTBOUND_DEAD) == 0
