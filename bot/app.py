@@ -20,7 +20,7 @@ from bot.channels.webchat import SOCKETS, WEBCHAT, WebchatChannel
 from bot.channels.whatsapp import WhatsAppChannel, build_client
 from bot.console.api import Console
 from bot.console.auth import csrf_middleware
-from bot.console.services import ConsoleServices
+from bot.console.services import ConsoleServices, FollowUp
 from bot.conversation import Conversations
 from bot.deadletters import DeadKind, DeadLetters
 from bot.flood import FloodControl
@@ -210,6 +210,9 @@ async def _whatsapp(app: web.Application) -> AsyncIterator[None]:
     router.outbox.add_sender(Channel.WHATSAPP, channel)
     app[WHATSAPP] = channel
     app[CONSOLE].services.media[Channel.WHATSAPP.value] = channel  # voice notes and photos for agents
+    if settings.whatsapp_followup_template:
+        follow_up = FollowUp(channel, settings.whatsapp_followup_template, [settings.org_name])
+        app[CONSOLE].services.follow_ups[Channel.WHATSAPP.value] = follow_up
     log.info("whatsapp ready", webhook=WHATSAPP_WEBHOOK_PATH)
     yield
 

@@ -104,6 +104,12 @@ class Settings(BaseSettings):
     # The number's messaging tier: unique voters a campaign may start a conversation with per rolling
     # 24 h (250, 2000, 10000, 100000); 0 means unlimited.
     whatsapp_tier: int = Field(250, ge=0, validation_alias=_env("WHATSAPP_TIER"))
+    # The approved template an agent may send when the voter's 24-hour window has closed ("we tried to reach
+    # you about your question"): its name in WhatsApp Manager, approved in Hindi (hi) and English (en), with
+    # one body parameter, the organisation's name. Unset: agents are only told the window is closed.
+    whatsapp_followup_template: str | None = Field(
+        None, pattern=r"^[a-z0-9_]{1,512}$", validation_alias=_env("WHATSAPP_FOLLOWUP_TEMPLATE")
+    )
     # Per-chat pacing: a burst of this many messages, then one per interval.
     chat_burst: int = Field(3, ge=1)
     chat_interval_s: float = Field(1.0, ge=0)

@@ -90,3 +90,32 @@ async def test_in_bot_mode_a_voice_note_gets_the_polite_answer(make_whatsapp_gat
     await gw.post(wa.webhook(wa.messages_value(wa_id, wa.voice("media-voice-2"))))
     await gw.idle()
     assert gw.graph.texts_to(wa_id), "the voter heard nothing"
+
+
+async def test_after_the_window_closed_the_agent_may_send_the_approved_follow_up_template(
+    make_whatsapp_gateway, redis
+) -> None:
+    gw = await make_whatsapp_gateway(whatsapp_followup_template="question_followup", org_name="Voter Help Desk")
+    wa_id = "919811100006"
+    conv = await _queued_voter(gw, redis, wa_id)
+    await redis.delete(keys.whatsapp_window(conv))  # as if the voter's last message were a day old
+    refused = await gw.client.post(f"/console/api/chats/{conv}/messages", json={"text": "कोई और सवाल?"})
+    body = await refused.json()
+    assert refused.status == 409 and body["template_available"] is True
+    sent = await gw.client.post(f"/console/api/chats/{conv}/template", json={})
+    assert sent.status == 200, await sent.text()
+    last = gw.graph.to(wa_id)[-1].body
+    assert last["type"] == "template" and last["template"]["name"] == "question_followup"
+    assert last["template"]["language"] == {"code": "hi"}
+    assert last["template"]["components"][0]["parameters"] == [{"type": "text", "text": "Voter Help Desk"}]
+    assert (await gw.app[ROUTER].store.transcript(conv))[-1]["text"] == "[template: question_followup]"
+
+
+async def test_without_a_follow_up_template_the_agent_is_only_told(make_whatsapp_gateway, redis) -> None:
+    gw = await make_whatsapp_gateway()
+    wa_id = "919811100007"
+    conv = await _queued_voter(gw, redis, wa_id)
+    await redis.delete(keys.whatsapp_window(conv))
+    refused = await gw.client.post(f"/console/api/chats/{conv}/messages", json={"text": "?"})
+    assert (await refused.json())["template_available"] is False
+    assert (await gw.client.post(f"/console/api/chats/{conv}/template", json={})).status == 409

@@ -18,7 +18,7 @@ import structlog
 from aiohttp import web
 
 from bot import keys, metrics
-from bot.channels.whatsapp_send import RESTRICTED, GraphClient, Option, render
+from bot.channels.whatsapp_send import RESTRICTED, GraphClient, Option, render, template
 from bot.channels.whatsapp_webhook import SIGNATURE_HEADER, Incoming, NotWebhook, StatusEvent, parse, signature_ok
 from bot.errors import RecipientBlocked, WindowClosed
 from bot.language import Language, detect
@@ -173,6 +173,10 @@ class WhatsAppChannel:
         token = "#" + hashlib.sha256(button.payload.encode()).hexdigest()[:32]
         await self.redis.set(keys.button_payload(token), button.payload, ex=PAYLOAD_TTL_S)
         return token
+
+    async def send_template(self, chat_id: str, name: str, language: str, parameters: list[str]) -> None:
+        """An approved template: the one kind of message allowed after the 24-hour window closed."""
+        await self.client.send(template(chat_id, name, language, parameters))
 
     async def media(self, media_id: str) -> tuple[bytes, str]:
         """A voter's media through the Graph media endpoint (for the agent console)."""

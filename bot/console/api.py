@@ -23,6 +23,7 @@ from aiohttp import WSMsgType, web
 from bot.console.accounts import Accounts, Agent, Role
 from bot.console.auth import COOKIE, Auth, LoginThrottled, client_address, origin_of
 from bot.console.dead_letters import DeadLetterViews
+from bot.console.follow_up import FollowUpViews
 from bot.console.media import MediaViews
 from bot.console.services import ConsoleServices
 from bot.console.ws import EventHub
@@ -59,6 +60,7 @@ class Console:
     ) -> None:
         self.origins = frozenset({origin_of(public_url), *(origin_of(o) for o in extra_origins or [])})
         self._canned_file = canned_file
+        self.follow_up = FollowUpViews(self)
         self._secure = secure_cookie
         self._trust_forwarded_for = trust_forwarded_for
 
@@ -91,6 +93,7 @@ class Console:
             web.get("/console/api/callbacks", self.callbacks),
             *DeadLetterViews(self).routes(),
             *MediaViews(self).routes(),
+            *self.follow_up.routes(),
             web.post("/console/api/callbacks/{entry}", self.callback_done),
             web.get("/console/ws", self.websocket),
         ]
@@ -210,8 +213,16 @@ class Console:
         try:
             await self.services.voice.agent_says(assignment.conversation_id, agent.name, text)
         except WindowClosed:  # WhatsApp: the voter last wrote more than 24 h ago
-            return _error(
-                409, "window_closed: the voter's 24-hour WhatsApp window is closed; only a template can reach them"
+            profile = await self.services.store.get(assignment.conversation_id)
+            available = profile is not None and self.follow_up.available(profile.channel.value)
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error": "window_closed: the voter's 24-hour WhatsApp window is closed; "
+                    "only a template can reach them",
+                    "template_available": available,
+                },
+                status=409,
             )
         return web.json_response({"ok": True})
 

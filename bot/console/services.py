@@ -29,6 +29,21 @@ class MediaSource(Protocol):
     async def media(self, media_id: str) -> tuple[bytes, str]: ...
 
 
+class TemplateSender(Protocol):
+    """A channel that may reach a voter outside its reply window only with an approved template."""
+
+    async def send_template(self, chat_id: str, name: str, language: str, parameters: list[str]) -> None: ...
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """The approved template an agent may send after the window closed, and its body parameters."""
+
+    sender: TemplateSender
+    name: str
+    parameters: list[str]
+
+
 @dataclass(frozen=True)
 class ConsoleServices:
     redis: Redis
@@ -39,3 +54,5 @@ class ConsoleServices:
     rasa: RasaClient
     # channel value -> where its media comes from; filled in as channels start
     media: dict[str, MediaSource] = field(default_factory=dict)
+    # channel value -> the follow-up template agents may send when the reply window closed
+    follow_ups: dict[str, FollowUp] = field(default_factory=dict)

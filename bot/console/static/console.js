@@ -15,7 +15,11 @@
     }).then(function (resp) {
       return resp.json().catch(function () { return {}; }).then(function (data) {
         if (resp.status === 401) { showLogin(); throw new Error(data.error || "log in first"); }
-        if (!resp.ok) throw new Error(data.error || "request failed (" + resp.status + ")");
+        if (!resp.ok) {
+          var err = new Error(data.error || "request failed (" + resp.status + ")");
+          err.data = data;
+          throw err;
+        }
         return data;
       });
     });
@@ -196,7 +200,16 @@
     if (!text || !state.current) return;
     api("POST", "/chats/" + encodeURIComponent(state.current.conversation_id) + "/messages", { text: text })
       .then(function () { addTurn({ who: "agent", text: text, agent: state.me.name }); $("text").value = ""; })
-      .catch(function (e) { notice(e.message); });
+      .catch(function (e) {
+        if (e.data && e.data.template_available &&
+            window.confirm("The voter's 24-hour WhatsApp window is closed, so this reply cannot be sent.\n" +
+                           "Send the approved follow-up template instead (it asks them to write again)?")) {
+          var conv = state.current.conversation_id;
+          api("POST", "/chats/" + encodeURIComponent(conv) + "/template", {})
+            .then(function (r) { addTurn({ who: "agent", text: "[template: " + r.template + "]", agent: state.me.name }); })
+            .catch(function (e2) { notice(e2.message); });
+        } else { notice(e.message); }
+      });
   });
   $("close").addEventListener("click", function () {
     if (!state.current) return;
