@@ -169,3 +169,14 @@ async def test_a_flooding_voter_is_told_once_to_slow_down(make_gateway, redis) -
         await asyncio.sleep(0.1)
     slow_downs = [t for t in gw.telegram.texts_to(voter) if "रुककर" in t]
     assert len(slow_downs) == 1 and "one at a time" in slow_downs[0]
+
+
+async def test_an_update_dated_beyond_any_clock_is_400_not_500(make_gateway) -> None:
+    """Found by the fuzzer: PTB turns the date into a datetime, which raised OSError (Errno 75) and gave a 500."""
+    gw = await make_gateway()
+    update = text_update(1, chat(), "नमस्ते")
+    update["message"]["date"] = 72057593995984896  # type: ignore[index]
+    resp = await gw.post_update(update)
+    assert resp.status == 400
+    ok = await gw.post_update(text_update(2, chat(), "नमस्ते"))
+    assert ok.status == 200  # and the gateway keeps serving

@@ -112,7 +112,8 @@ class TelegramChannel:
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 raise ValueError("not an update object")
             update = Update.de_json(data, self.application.bot)
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        # OverflowError and OSError: a date far outside what the platform's clock can hold (seen by the fuzzer).
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError, OSError) as exc:
             metrics.ERRORS.labels("webhook_bad_request").inc()
             log.warning("malformed webhook body", error=f"{exc.__class__.__name__}: {exc}")
             return web.json_response({"ok": False, "error": "malformed update"}, status=400)
