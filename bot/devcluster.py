@@ -48,6 +48,7 @@ class LocalCluster:
             # The bus port is the client port + 10000 unless told: a free port of its own (ports above 55535 exist).
             cmd += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
             cmd += ["--cluster-port", str(free_port())]
+            cmd += ["--enable-debug-command", "local"]  # DEBUG SLEEP: how the scale demo stalls a master
             cmd += ["--cluster-node-timeout", str(NODE_TIMEOUT_MS), "--appendonly", "yes" if self.appendonly else "no"]
             self.stack.spawn(self.node_name(port), cmd)
         for port in self.ports:

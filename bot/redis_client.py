@@ -85,6 +85,15 @@ class BoundedCluster(RedisCluster):
         super().__init__(*args, **kwargs)
         self._turns = asyncio.Semaphore(in_flight)
         self._wait_s = wait_s
+        self._reloading = asyncio.Lock()
+
+    def register_script(self, script: Any) -> Any:
+        """Scripts run with EVAL, never EVALSHA: a node without the script in its cache (a new client's first
+        call, or a replica a failover promoted: Redis does not replicate the script cache) would answer
+        NOSCRIPT, and redis-py's answer to it, every waiting task loading the script on every node at once,
+        broke connections under load here (benchmarks/redis_clients.py). The body costs a few hundred bytes
+        more per call; Redis still compiles each script once."""
+        return EvalScript(self, script if isinstance(script, str) else script.decode())
 
     async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -92,9 +101,26 @@ class BoundedCluster(RedisCluster):
         except TimeoutError:
             raise MaxConnectionsError(f"no free Redis Cluster connection within {self._wait_s} s") from None
         try:
+            if self._initialize:  # redis-py's flag: slots not learnt yet, or to be learnt again after an error
+                # Learn them once, before any command goes out: 50 first commands at once, each starting it,
+                # broke connections mid-handshake in redis-py 8.1 ('NoneType' object has no attribute
+                # 'writelines'; tests/test_redis_client.py). Awaited here, every command waits for one reload.
+                async with self._reloading:
+                    if self._initialize:
+                        await self.initialize()
             return await super().execute_command(*args, **kwargs)
         finally:
             self._turns.release()
+
+
+class EvalScript:
+    """A Lua script called as redis-py's registered scripts are: ``await script(keys=[...], args=[...])``."""
+
+    def __init__(self, client: RedisCluster, source: str) -> None:
+        self.client, self.script = client, source
+
+    async def __call__(self, keys: Any = (), args: Any = (), client: Any = None) -> Any:
+        return await (client or self.client).eval(self.script, len(keys), *keys, *args)
 
 
 def connect_cluster(
