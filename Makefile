@@ -14,7 +14,7 @@ TRAIN_INPUTS := config.yml domain.yml $(sort $(wildcard nlu/*.yml stories/*.yml)
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup train test test-content test-fast demo lint browser clean bench check reload fuzz
+.PHONY: help setup tools train test test-content test-fast demo lint browser clean bench check reload fuzz
 
 help:
 	@echo "make demo    - set up, train if needed, and run Redis + Rasa + actions + gateway (Ctrl-C stops all)"
@@ -59,8 +59,17 @@ train: $(VENV_RASA)/.installed
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-noto-core >/dev/null; }
 
+# Debian's promtool (checks ops/prometheus/alerts.yml in the tests) and HAProxy (the scale demo's balancer).
+tools:
+	@missing=""; command -v promtool >/dev/null || missing="$$missing prometheus"; \
+	command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || missing="$$missing haproxy"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian's$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
 # Everything, the cross-validated F1 bar (marker `quality`, about 3 minutes) included.
-test: setup train browser
+test: setup train browser tools
 	$(PY) -m pytest
 
 # The content team's loop (docs/content.md): check, test, reload.
