@@ -178,9 +178,14 @@ def _cpu(pids: list[int]) -> float:
     return sum(_cpu_and_rss(pid)[0] for pid in pids)
 
 
-async def one_store(store: str, infra: Infra, model: Path, messages: int, conversations: int) -> dict[str, Any]:
-    """One Rasa server on `store`; `conversations` conversations in lockstep, one message at a time."""
-    stack = Stack(log_dir=infra.stack.log_dir / store)
+async def one_store(
+    store: str, infra: Infra, model: Path, messages: int, conversations: int, keep: Stack | None = None
+) -> dict[str, Any]:
+    """One Rasa server on `store`; `conversations` conversations in lockstep, one message at a time.
+
+    With `keep`, the server is started in that stack and left running (the caller stops it).
+    """
+    stack = keep or Stack(log_dir=infra.stack.log_dir / store)
     try:
         url = await asyncio.to_thread(start_rasa, stack, "rasa", store, infra, model)
         rasa_pids = tree(stack.procs["rasa"].pid)
@@ -203,9 +208,10 @@ async def one_store(store: str, infra: Infra, model: Path, messages: int, conver
                 if n % 50 == 0:
                     last = statistics.median(x for side in sides for x in side.latency_ms[-5:])
                     print(f"  {store}: {n} messages; median of the last 5 each: {last:.1f} ms", flush=True)
-        return report(store, sides, store_cpu, sizes, messages)
+        return {**report(store, sides, store_cpu, sizes, messages), "url": url}
     finally:
-        await asyncio.to_thread(stack.stop_all)
+        if keep is None:
+            await asyncio.to_thread(stack.stop_all)
 
 
 def report(
@@ -270,17 +276,27 @@ def haproxy_counts(stats_socket: Path) -> dict[str, int]:
 
 
 async def shared(
-    infra: Infra, model: Path, servers: int, concurrency: int, messages: int, reference: list[list[str]]
+    infra: Infra,
+    model: Path,
+    servers: int,
+    concurrency: int,
+    messages: int,
+    reference: list[list[str]],
+    running: tuple[str, int] | None = None,
 ) -> dict[str, Any]:
-    """`servers` Rasa servers behind HAProxy sharing the Sentinel stores; `concurrency` conversations at once."""
+    """`servers` Rasa servers behind HAProxy sharing the Sentinel stores; `concurrency` conversations at once.
+
+    `running`: (url, pid) of a Rasa server on the Sentinel stores already up, counted as the first.
+    """
     binary = shutil.which("haproxy") or "/usr/sbin/haproxy"
     if not Path(binary).exists():
         raise SystemExit("haproxy is not installed: `make tools` installs it")
     stack = Stack(log_dir=infra.stack.log_dir / "shared")
     try:
-        urls = []
-        for i in range(servers):
+        urls, pids = ([running[0]], [running[1]]) if running else ([], [])
+        for i in range(len(urls), servers):
             urls.append(await asyncio.to_thread(start_rasa, stack, f"rasa{i + 1}", "sentinel", infra, model))
+            pids.append(stack.procs[f"rasa{i + 1}"].pid)
         port, socket_path = free_port(), stack.log_dir / "haproxy.sock"
         cfg = stack.log_dir / "haproxy.cfg"
         cfg.write_text(haproxy_cfg(port, urls, socket_path))
@@ -288,7 +304,7 @@ async def shared(
         wait_for_port(port, "haproxy", 20)
         await asyncio.sleep(2.5)  # the first health checks
         balancer = f"http://127.0.0.1:{port}"
-        rasa_pids = [p for i in range(servers) for p in tree(stack.procs[f"rasa{i + 1}"].pid)]
+        rasa_pids = [p for pid in pids for p in tree(pid)]
         cpu_before = _cpu(rasa_pids)
         result = await _drive(balancer, concurrency, messages, "shared")
         result["rasa_cpu_ms_per_msg"] = round((_cpu(rasa_pids) - cpu_before) / max(1, result["count"]) * 1000, 1)
@@ -404,13 +420,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     shutil.rmtree(log_dir, ignore_errors=True)
     stack = Stack(log_dir=log_dir)
     infra: Infra | None = None
+    stacks: list[Stack] = []
     result: dict[str, Any] = {"messages": args.messages, "conversations": args.conversations}
     try:
         infra = await asyncio.to_thread(start_infra, stack, args.pg)
-        stores = []
+        stores, running = [], None
+        kept = Stack(log_dir=log_dir / "sentinel")  # its Rasa is the first of the shared ones
+        stacks.append(kept)
         for store in args.stores.split(","):
-            stores.append(await one_store(store, infra, models[-1], args.messages, args.conversations))
-        result["stores"] = [{k: v for k, v in s.items() if k != "answers"} for s in stores]
+            keep = kept if store == "sentinel" and args.servers else None
+            stores.append(await one_store(store, infra, models[-1], args.messages, args.conversations, keep))
+            if keep is not None:
+                running = (stores[-1]["url"], kept.procs["rasa"].pid)
+        result["stores"] = [{k: v for k, v in s.items() if k not in ("answers", "url")} for s in stores]
         print(table(stores))
         reference = stores[0]["answers"][0]  # the first conversation on one server
         if len(stores) > 1:
@@ -420,7 +442,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             print(f"tracker-stores: answers differing between {stores[0]['store']} and {stores[1]['store']}: "
                   f"{result['answers_differing_between_stores']} of {len(reference)}")  # fmt: skip
         if args.servers:
-            shared_result = await shared(infra, models[-1], args.servers, args.concurrency, args.messages, reference)
+            shared_result = await shared(
+                infra, models[-1], args.servers, args.concurrency, args.messages, reference, running
+            )
             result["shared"] = shared_result
             f = shared_result["failover"]
             print(
@@ -436,6 +460,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 f"max {f['max_ms']} ms"
             )
     finally:
+        for kept_stack in stacks:
+            await asyncio.to_thread(kept_stack.stop_all)
         if infra is not None:
             await asyncio.to_thread(drop_database, infra.pg)
         await asyncio.to_thread(stack.stop_all)

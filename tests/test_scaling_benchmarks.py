@@ -45,3 +45,19 @@ def test_websocket_rss_benchmark_prints_rss_per_socket(capsys) -> None:
     assert re.search(r"websocket-rss: gateway RSS [\d.]+ MiB before, .* with 40 sockets", out), out
     assert re.search(r"websocket-rss: -?[\d.]+ KiB per socket over all 40", out), out
     assert result["rss_open"] > 0
+
+
+@pytest.mark.rasa
+@pytest.mark.slow
+async def test_tracker_stores_benchmark_runs_both_stores_and_two_servers_behind_haproxy(capsys) -> None:
+    """Both stores, then two Rasa servers behind HAProxy and a Sentinel failover: 4 messages each."""
+    from benchmarks import tracker_stores
+
+    args = tracker_stores.parse_args(["--quick", "--messages", "4"])
+    result = await tracker_stores.run(args)
+    out = capsys.readouterr().out
+    assert re.search(r"\| sentinel \| 1 \(1-1, 2 msgs\) \| [\d.]+ ms \| [\d.]+ ms \|", out), out
+    assert re.search(r"\| postgres \| 4 \(2-4, 6 msgs\) \| [\d.]+ ms \|", out), out
+    assert re.search(r"tracker-stores: shared: 2 Rasa servers behind HAProxy, .* msgs/s  p50 [\d.]+ ms", out), out
+    assert re.search(r"tracker-stores: failover: master \d+ -> \d+ during \d+ messages", out), out
+    assert set(result["shared"]["per_server"]) == {"rasa1", "rasa2"}
