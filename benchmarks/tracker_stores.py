@@ -14,8 +14,8 @@ For each store, one Rasa server gets `--conversations` conversations in lockstep
 then message n+1), one message at a time, straight to the REST webhook with the gateway's metadata,
 the script of benchmarks.conversation_length. Printed per store, for windows around the 1st, 10th, 50th,
 200th... message: latency median and p99 (over the window's messages of every conversation), Rasa's
-CPU ms per message (its process tree, from /proc), the store's own CPU ms per message (redis-server, or
-the PostgreSQL backends serving Rasa) and the tracker's size in the store.
+CPU ms per message (its process tree, from /proc), the store's own CPU ms per message (the Redis master
+and replica, or every PostgreSQL process) and the tracker's size in the store.
 
 Then `shared`: `--servers` Rasa servers with the Sentinel endpoints behind one HAProxy (round robin,
 a new connection per request, so each message of a conversation goes to another server), and
@@ -151,11 +151,22 @@ def drop_database(pg: dict[str, str]) -> None:
 
 
 def store_pids(store: str, infra: Infra) -> list[int]:
-    """The processes doing the store's own work: the Redis master, or Rasa's PostgreSQL backends."""
+    """The processes doing the store's work: Redis master and replica, or every PostgreSQL process.
+
+    For PostgreSQL that is the backends serving Rasa and the WAL writer, checkpointer and the rest
+    (the server is shared: another client's work would count too; none runs during the benchmark).
+    """
     if store == "postgres":
-        rows = _psql(infra.pg, infra.pg["db"], f"SELECT pid FROM pg_stat_activity WHERE datname = '{infra.pg['db']}'")
-        return [int(p) for p in rows.split() if p.isdigit()]
-    return [infra.stack.procs["redis-master"].pid]
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if (entry / "comm").read_text().strip() == "postgres":
+                        found.append(int(entry.name))
+                except OSError:
+                    continue
+        return found
+    return [infra.stack.procs["redis-master"].pid, infra.stack.procs["redis-replica"].pid]
 
 
 def tracker_size(store: str, infra: Infra, sender: str) -> tuple[int, int]:
@@ -198,8 +209,8 @@ async def one_store(
             for n in range(1, messages + 1):
                 text = SCRIPT[(n - 1) % len(SCRIPT)]
                 language = (detect(text) or Language(language)).value
-                pids = store_pids(store, infra)  # Rasa's connection pool keeps its backends
                 for sender, side in zip(senders, sides, strict=True):
+                    pids = store_pids(store, infra)
                     before = _cpu(pids)
                     await send(http, side, sender, text, language)
                     store_cpu.append(_cpu(pids) - before)
