@@ -24,6 +24,7 @@ help:
 	@echo "make reload  - train if the content changed and load the model into the running Rasa (no restart)"
 	@echo "make train   - train the Rasa model into models/ (no-op when nothing changed)"
 	@echo "make lint    - ruff and mypy on bot/"
+	@echo "make tools   - Debian's promtool (prometheus) and haproxy, when missing (make test calls it)"
 	@echo "make fuzz    - the fuzzers and property tests, long (SAMVAD_FUZZ_EXAMPLES inputs each; docs/security.md)"
 	@echo "make bench   - stock Rasa vs Samvad, end to end (BENCH_ARGS=--quick for a short run; docs/performance.md)"
 
