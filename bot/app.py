@@ -345,5 +345,9 @@ async def metrics_view(request: web.Request) -> web.Response:
     queue = request.app[ROUTER].conversations.queue
     with contextlib.suppress(Exception):
         for language in Language:
-            await queue.refresh_depth(language.value)
+            await queue.refresh_figures(language.value)
+    try:
+        metrics.RASA_UP.set(1 if await asyncio.wait_for(request.app[RASA].ready(), 2) else 0)
+    except TimeoutError:
+        metrics.RASA_UP.set(0)
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -170,6 +170,7 @@ class HandoffQueue:
         """An entry that kept failing goes to the dead-letter stream, for supervisors."""
         dead = {**fields, "entry_id": entry_id, "language": language, "at": str(time.time())}
         await self.redis.xadd(keys.HANDOFF_DEAD, cast(dict[FieldT, EncodableT], dead), maxlen=10_000, approximate=True)
+        metrics.DEAD_LETTERS.labels("handoff").inc()
         await self.finish(language, entry_id)
 
     async def abandoned(self, language: str, idle_s: float) -> list[tuple[str, dict[str, str], int]]:
@@ -303,6 +304,11 @@ class HandoffQueue:
 
     async def refresh_depth(self, language: str) -> None:
         metrics.HANDOFF_DEPTH.labels(language).set(await self.depth(language))
+
+    async def refresh_figures(self, language: str) -> None:
+        """The queue's gauges, at scrape time: depth and the oldest wait."""
+        await self.refresh_depth(language)
+        metrics.HANDOFF_OLDEST_WAIT.labels(language).set(await self.oldest_wait_s(language))
 
     async def _last_delivered(self, stream: str) -> str:
         try:
