@@ -67,6 +67,7 @@ async def _run(args: argparse.Namespace, telegram: RecordingTelegram, scale: sca
         for name, pid in scale.pids().items():
             stats.track(name, pid)
         stats.start()
+        redis_before = await asyncio.to_thread(_redis_totals, scale)
         sent_before = load.tally.sent
         agents = Agents(load, scale.urls["lb_gateway"])
         languages = list(QUESTIONS)
@@ -81,15 +82,42 @@ async def _run(args: argparse.Namespace, telegram: RecordingTelegram, scale: sca
         load.running = False
         await asyncio.gather(*voters)  # each finishes its round: every answer it waits for has come, or its timeout
         elapsed = time.monotonic() - began
+        load.staffed = False
         for worker in workers:
             worker.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
         fault_notes = await faults if faults else []
+        redis_used = {k: v - redis_before.get(k, 0) for k, v in (await asyncio.to_thread(_redis_totals, scale)).items()}
+        for chat, last in list(load.unanswered.items())[:3]:
+            print(f"scale-demo: hand-off of chat {chat} unanswered; its last replies: {last}")
         if agents.refused:
             print(f"scale-demo: console calls refused: {dict(agents.refused)}")
         costs = stats.stop()
     await redis.aclose()
-    return report(load, telegram, costs, fault_notes, load.tally.sent - sent_before, elapsed)
+    messages = load.tally.sent - sent_before
+    per = {k: v / max(messages, 1) for k, v in redis_used.items()}
+    print(
+        f"scale-demo: Redis per voter message: cluster {per['cluster_commands']:.1f} commands, "
+        f"{per['cluster_in'] / 1024:.1f} KB in, {per['cluster_out'] / 1024:.1f} KB out (replication included); "
+        f"Rasa's tracker Redis {per['tracker_commands']:.1f} commands, {per['tracker_in'] / 1024:.1f} KB in, "
+        f"{per['tracker_out'] / 1024:.1f} KB out"
+    )
+    return report(load, telegram, costs, fault_notes, messages, elapsed)
+
+
+def _redis_totals(scale: scale_stack.ScaleStack) -> dict[str, int]:
+    """Commands processed and network bytes so far, summed over the cluster's nodes, and for Rasa's Redis."""
+    totals = {"cluster_commands": 0, "cluster_in": 0, "cluster_out": 0}
+    fields = {"total_commands_processed": "commands", "total_net_input_bytes": "in", "total_net_output_bytes": "out"}
+    for port in scale.cluster.live_ports():
+        stats = scale.cluster.info_section(port, "stats")
+        for field, name in fields.items():
+            totals[f"cluster_{name}"] += int(stats.get(field, 0))
+    tracker_port = int(scale.urls["tracker"].rsplit(":", 1)[1])
+    stats = scale.cluster.info_section(tracker_port, "stats")
+    for field, name in fields.items():
+        totals[f"tracker_{name}"] = int(stats.get(field, 0))
+    return totals
 
 
 async def _faults(scale: scale_stack.ScaleStack, duration_s: float) -> list[str]:

@@ -120,7 +120,9 @@ class Load:
         self.expected: dict[str, dict[str, str]] = {}  # language -> question -> fingerprint of its first reply
         self.tally = Tally()
         self._update_ids = itertools.count(1)
-        self.running = True
+        self.running = True  # voters start new rounds
+        self.staffed = True  # agents keep working (until every voter finished its round)
+        self.unanswered: dict[int, list[str]] = {}  # chat -> its last replies, for a hand-off no agent answered
 
     async def post(self, chat: int, text: str) -> None:
         """Deliver one update as Telegram does: again and again until the webhook answers 200."""
@@ -198,6 +200,7 @@ class Load:
                 break  # the agent answered, and the assistant's welcome-back followed the close
             await asyncio.sleep(0.2)
         else:
+            self.unanswered[chat] = [text[:70] for text, _ in self.telegram.by_chat[chat][-6:]]
             return
         self.tally.handoffs_answered += 1
         await self._settle(chat)
@@ -217,7 +220,7 @@ class Agents:
         async with aiohttp.ClientSession(cookie_jar=jar, headers=headers) as http:
             await self._call(http, "login", {"name": name, "password": password})
             await self._call(http, "presence", {"presence": "available"})
-            while self.load.running:
+            while self.load.staffed:
                 chat = (await self._call(http, "take", {}) or {}).get("chat")
                 if not chat:
                     await asyncio.sleep(0.3)

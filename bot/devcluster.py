@@ -83,6 +83,11 @@ class LocalCluster:
         out = self._cli(port, "cluster", "info")
         return dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
 
+    def info_section(self, port: int, section: str) -> dict[str, str]:
+        """INFO `section` of the Redis on `port` (any Redis of this machine, not only the cluster's)."""
+        out = self._cli(port, "info", section)
+        return dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
+
     def roles(self) -> dict[int, str]:
         """Each live node's role now: 'master' or 'slave'."""
         return {port: self._cli(port, "role").splitlines()[0] for port in self.live_ports()}
