@@ -6,7 +6,7 @@ and agents in the console. While the load runs it kills one gateway (SIGKILL) an
 
     scale-demo: throughput X msgs/s  p99 Y ms  lost N  out_of_order N  double_assigned N
 
-    .venv/bin/python -m benchmarks.scale_demo [--voters 45] [--duration-s 60] [--agents 4] [--no-faults]
+    .venv/bin/python -m benchmarks.scale_demo [--voters 30] [--duration-s 60] [--agents 4] [--no-faults]
 """
 
 from __future__ import annotations
@@ -187,7 +187,7 @@ def report(
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scale_demo", description=__doc__.split("\n")[0])
-    parser.add_argument("--voters", type=int, default=45)
+    parser.add_argument("--voters", type=int, default=30)
     parser.add_argument("--duration-s", type=float, default=60.0)
     parser.add_argument("--agents", type=int, default=4)
     parser.add_argument("--ask-person-every", type=int, default=4, help="each voter's Nth round asks for a person")

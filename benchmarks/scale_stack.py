@@ -28,11 +28,14 @@ defaults
     timeout connect 2s
     timeout client 60s
     timeout server 60s
+    # A busy Rasa answers its health check late, not never: marking it down would turn a slow second into
+    # 503s for every gateway (each then holds the message for a retry, which costs order and seconds).
+    timeout check 10s
     # A request that could not reach a server (it was killed) goes to another one; nothing was sent yet.
     retries 3
     option redispatch
     retry-on conn-failure empty-response
-    default-server inter 500ms fall 2 rise 2
+    default-server inter 1s fall 3 rise 2
 frontend gateways
     bind 127.0.0.1:{gateway_port}
     default_backend gateways
@@ -128,7 +131,7 @@ def start(telegram_api_url: str, telegram_token: str, *, gateways: int = 2, rasa
             "SAMVAD_PUBLIC_URL": lb["gateway"],  # the console's origin: agents come through the balancer
             "SAMVAD_WEBHOOK_URL": lb["gateway"],
             "SAMVAD_RASA_TRACKER_REDIS_URL": f"{tracker_redis}/1",
-            "SAMVAD_RASA_RETRY_INTERVAL_S": "2",  # maintenance (inboxes a killed gateway left) every 2 s
+            "SAMVAD_INBOX_SWEEP_S": "2",  # inboxes a killed gateway left are resumed within 2 s of its lease
         }
         for n, gateway_port in enumerate(gateway_ports, 1):
             name = f"gateway-{n}"

@@ -275,11 +275,11 @@ def _maintenance(router: Router, settings: Settings) -> Maintenance:
         Task("escalate", every, lambda: router.outage.escalate(router.escalate)),
         Task("positions", every, router.positions.update),
         Task("repair", every, conversations.repair),
-        Task("inboxes", every, router.lanes.resume_all),
+        Task("inboxes", settings.inbox_sweep_s, router.lanes.resume_all),
         Task("janitor", janitor_every, lambda: conversations.sweep(settings.agent_abandon_after_s)),
         Task("trim", 600.0, trim),
     ]
-    return Maintenance(router.redis, tasks, tick_s=min(every, janitor_every))
+    return Maintenance(router.redis, tasks, tick_s=min(every, janitor_every, settings.inbox_sweep_s))
 
 
 async def _close_sockets(app: web.Application) -> None:

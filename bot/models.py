@@ -66,6 +66,9 @@ class InboundMessage(BaseModel):
     external_id: str | None = None
     attachment: Attachment | None = None  # with Kind.UNSUPPORTED: what the voter sent
     received_at: float = Field(default_factory=time.time)
+    # Put back in its inbox by the replay after Rasa was down (bot/outage.py): answered even while the voter
+    # still has held messages, which wait behind it.
+    replayed: bool = False
 
     @field_validator("text")
     @classmethod

@@ -27,6 +27,15 @@ from bot.store import VoterProfile, VoterStore
 
 log = structlog.get_logger(__name__)
 
+# Add ARGV[1] to the voter's count of held messages (KEYS[1], their hash), if the voter still exists; the field
+# goes at 0.
+_COUNT_HELD = """
+if redis.call('exists', KEYS[1]) == 0 then return 0 end
+local held = redis.call('hincrby', KEYS[1], 'held', ARGV[1])
+if held <= 0 then redis.call('hdel', KEYS[1], 'held') end
+return held
+"""
+
 HandOff = Callable[[VoterProfile, HandoffSignal], Awaitable[None]]
 
 
@@ -53,10 +62,19 @@ class Outage:
         self.dead = dead
         self._escalate_after_s = escalate_after_s
         self._max_age_s = max_age_s
+        self._count = redis.register_script(_COUNT_HELD)
 
     async def hold(self, message: InboundMessage) -> None:
-        """Keep a message Rasa could not answer, to replay it later."""
-        await self.redis.rpush(keys.RETRY, message.model_dump_json())
+        """Keep a message Rasa could not answer, to replay it later.
+
+        The voter's hash counts their held messages (``held``, read with the profile at no extra cost): while
+        it is above 0, their new messages are held behind the first instead of answered before it, so their
+        answers come in the order they asked. Counted after the push: a crash in between costs that order,
+        never a voter whose messages wait for a replay that has nothing to replay.
+        """
+        held = message.model_copy(update={"replayed": False})
+        await self.redis.rpush(keys.RETRY, held.model_dump_json())
+        await self._count(keys=[keys.voter(message.conversation_id)], args=[1])
 
     async def replay(self) -> int:
         """Put held messages back in their inboxes once Rasa answers again; returns how many."""
@@ -79,6 +97,7 @@ class Outage:
             await self.dead.record(DeadKind.INBOUND, "", raw=raw, text=raw[:200], reason="held message unreadable")
             return 0
         conversation_id = message.conversation_id
+        await self._count(keys=[keys.voter(conversation_id)], args=[-1])  # whatever happens to it next
         if time.time() - message.received_at > self._max_age_s:
             await self.dead.record(
                 DeadKind.INBOUND, conversation_id, raw=raw, text=message.text, reason="held too long"
@@ -89,7 +108,8 @@ class Outage:
             return 0  # erased meanwhile
         if profile.mode is not Mode.BOT:
             return 0  # people took the conversation during the outage; the transcript has the message
-        return int(await self.lanes.submit(conversation_id, raw, once=f"replay:{held_id(raw)}"))
+        replay = message.model_copy(update={"replayed": True}).model_dump_json()
+        return int(await self.lanes.submit(conversation_id, replay, once=f"replay:{held_id(raw)}"))
 
     async def _recover(self) -> None:
         """Messages a crashed replay left in the processing list go back to the head of the held list."""

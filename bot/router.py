@@ -220,6 +220,9 @@ class Router:
     async def _ask_assistant(self, say: Say, text: str, message: InboundMessage | None) -> None:
         profile = say.profile
         metadata = {"channel": profile.channel.value, "language": say.language.value}
+        if message is not None and profile.held and not message.replayed:
+            await self.outage.hold(message)  # earlier messages wait for Rasa: this one waits behind them
+            return
         try:
             if profile.resume_pending:
                 await self.rasa.resume(profile.conversation_id)

@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     rasa_tracker_redis_url: str | None = None
     # How often the gateway checks whether Rasa is back, to replay held messages.
     rasa_retry_interval_s: float = Field(5.0, gt=0)
+    # How often maintenance looks for inboxes nobody works (a gateway died holding them; start-up looks once too).
+    # It SCANs the whole keyspace, so at millions of voters it is the costliest maintenance step (docs/scaling.md);
+    # a voter who writes again is served at once anyway (their next message takes the expired lane).
+    inbox_sweep_s: float = Field(15.0, gt=0)
 
     # The action server (bot/actions/server.py): loopback unless told otherwise, and a secret Rasa sends in a
     # header (endpoints.yml); without the secret it refuses to start. docs/security.md has the production layout.

@@ -30,6 +30,8 @@ class VoterProfile(BaseModel):
     # Written only by bot.conversation; read here so a queued voter without an entry can be healed.
     queue_entry: str | None = None
     queue_token: str | None = None
+    # Messages held while Rasa was down, not replayed yet (written only by bot.outage).
+    held: int = 0
 
     @property
     def stranded(self) -> bool:
@@ -166,6 +168,7 @@ def _profile(conversation_id: str, raw: dict[str, str]) -> VoterProfile:
         resume_pending=raw.get("resume_pending") == "1",
         queue_entry=raw.get("queue_entry") or None,
         queue_token=raw.get("queue_token") or None,
+        held=int(raw.get("held") or 0),
     )
 
 

@@ -7,7 +7,7 @@ import pytest
 from bot import keys
 from bot.app import ROUTER
 from bot.deadletters import DeadKind
-from bot.models import Channel, InboundMessage
+from bot.models import AssistantReply, BotText, Channel, InboundMessage
 from bot.outage import held_id
 from tests.helpers.telegram_api import text_update
 
@@ -75,3 +75,35 @@ async def test_delete_my_data_drops_held_and_dead_messages(make_gateway, redis) 
     held = [InboundMessage.model_validate_json(r).chat_id for r in await redis.lrange(keys.RETRY, 0, -1)]
     assert held == ["5555004"]
     assert await redis.xlen(keys.DEAD_LETTERS) == 0
+
+
+async def test_while_a_message_is_held_the_next_waits_behind_it_and_answers_keep_their_order(
+    make_gateway, redis
+) -> None:
+    """Rasa answered again (a blip) before the replay: the voter's second message must not be answered first."""
+    gw = await make_gateway(rasa_url="http://127.0.0.1:9", rasa_timeout_s=1.0, rasa_retry_interval_s=3600)
+    router = gw.app[ROUTER]
+    voter = 5555010
+    await gw.post_update(text_update(1, voter, "pehla sawaal"))  # Rasa is down: held, and an apology
+    await gw.idle()
+    assert (await router.store.get(f"tg:{voter}")).held == 1
+
+    async def answer(conversation_id: str, text: str, metadata: object) -> AssistantReply:
+        return AssistantReply(texts=[BotText(text=f"answer to {text}")])
+
+    async def ready() -> bool:
+        return True
+
+    router.rasa.send = answer  # type: ignore[method-assign]
+    router.rasa.ready = ready  # type: ignore[method-assign]
+    await gw.post_update(text_update(2, voter, "doosra sawaal"))
+    await gw.idle()
+    assert not [t for t in gw.telegram.texts_to(voter) if t.startswith("answer to")]  # held behind the first
+    assert await router.outage.replay() == 2
+    await gw.idle()
+    answers = [t for t in gw.telegram.texts_to(voter) if t.startswith("answer to")]
+    assert answers == ["answer to pehla sawaal", "answer to doosra sawaal"]
+    assert (await router.store.get(f"tg:{voter}")).held == 0
+    await gw.post_update(text_update(3, voter, "teesra sawaal"))  # nothing held now: answered at once
+    await gw.idle()
+    assert gw.telegram.texts_to(voter)[-1] == "answer to teesra sawaal"
