@@ -14,7 +14,7 @@ TRAIN_INPUTS := config.yml domain.yml $(sort $(wildcard nlu/*.yml stories/*.yml)
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup tools train test test-content test-fast demo lint browser clean bench check reload fuzz
+.PHONY: help setup tools train test test-content test-fast demo lint browser clean bench check reload fuzz scale-demo
 
 help:
 	@echo "make demo    - set up, train if needed, and run Redis + Rasa + actions + gateway (Ctrl-C stops all)"
@@ -27,6 +27,7 @@ help:
 	@echo "make tools   - Debian's promtool (prometheus) and haproxy, when missing (make test calls it)"
 	@echo "make fuzz    - the fuzzers and property tests, long (SAMVAD_FUZZ_EXAMPLES inputs each; docs/security.md)"
 	@echo "make bench   - stock Rasa vs Samvad, end to end (BENCH_ARGS=--quick for a short run; docs/performance.md)"
+	@echo "make scale-demo - Redis Cluster, 2 gateways and 2 Rasa servers behind HAProxy, under load and faults (docs/scaling.md)"
 
 setup: $(VENV)/.installed $(VENV_RASA)/.installed
 
@@ -109,3 +110,8 @@ bench: setup
 
 clean:
 	rm -rf models results .run .pytest_cache
+
+# Scale-out on this machine (docs/scaling.md): a 3+3 Redis Cluster, 2 Rasa servers and 2 gateways behind HAProxy,
+# under a Hindi/English/Hinglish load with hand-offs, a killed gateway and a failed-over master. About 5 minutes.
+scale-demo: setup train tools
+	$(PY) -m benchmarks.scale_demo $(SCALE_ARGS)

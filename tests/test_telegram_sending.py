@@ -63,3 +63,13 @@ async def test_webhook_is_registered_once_with_the_secret(make_gateway) -> None:
     assert len(webhook_calls) == 1
     assert webhook_calls[0]["url"] == "https://bot.example.org/telegram/webhook"
     assert webhook_calls[0]["secret_token"] == "test-secret-xxxxxxxx"
+
+
+async def test_of_several_replicas_only_one_registers_the_webhook(make_gateway) -> None:
+    """Replicas that start together must not all call setWebhook (Telegram answers the rest with 429)."""
+    first = await make_gateway(webhook_url="https://bot.example.org")
+    for _ in range(3):
+        await make_gateway(webhook_url="https://bot.example.org")
+    assert [method for method, _ in first.telegram.calls].count("setWebhook") == 1
+    await make_gateway(webhook_url="https://new.example.org")  # a deploy that moved the webhook registers it again
+    assert [method for method, _ in first.telegram.calls].count("setWebhook") == 2

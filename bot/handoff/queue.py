@@ -27,7 +27,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 from redis.typing import EncodableT, FieldT
 
-from bot import keys, metrics
+from bot import keys, metrics, pubsub
 from bot.handoff import HandoffSignal
 from bot.models import Mode
 from bot.redis_client import StreamEntry, stream_entries
@@ -321,5 +321,5 @@ class HandoffQueue:
     async def changed(self, language: str) -> None:
         """Tell every console the queue changed."""
         await self.refresh_depth(language)
-        await self.redis.publish(keys.CONSOLE_EVENTS, json.dumps({"type": "queues", "language": language}))
+        await pubsub.publish(self.redis, keys.CONSOLE_EVENTS, json.dumps({"type": "queues", "language": language}))
 
