@@ -16,8 +16,9 @@ How much each voter says is drawn from a fixed-seed distribution (most ask one t
 come back for many; 1 + a geometric number of messages, mean about 3.3, at most 100), so every run
 writes the same bytes. Commands are pipelined, 500 voters a round trip. After each size it prints
 used_memory per voter (the growth over the empty server's used_memory, divided by the voters), the RSS,
-and MEMORY USAGE of a sample of each key kind. Then what the short-lived per-message keys cost (the
-Telegram update de-duplication keys, kept 48 hours). Nothing is asserted.
+and MEMORY USAGE of a sample of each key kind. Then what the short-lived de-duplication record costs
+per message (bot/deliveries.py: the delivery ids of the last 48 hours, a sorted set per conversation).
+Nothing is asserted.
 
 Not counted here: Rasa's tracker of the same voter, which lives in Rasa's tracker store
 (benchmarks.tracker_stores prints its size), and the inbox, which is empty between messages.
@@ -191,16 +192,29 @@ def sample_usage(client: redis.Redis, voters: int, count: int = 200) -> dict[str
     return {kind: (sum(v) / len(v) if v else 0.0) for kind, v in sizes.items()}
 
 
-def dedup_cost(client: redis.Redis, count: int) -> float:
-    """Bytes per Telegram update de-duplication key (one per message, kept DEDUP_TTL_S)."""
-    before = int(client.info("memory")["used_memory"])
-    with client.pipeline(transaction=False) as pipe:
-        for update_id in range(900_000_000, 900_000_000 + count):
-            pipe.set(keys.telegram_update(update_id), "1", nx=True, ex=DEDUP_TTL_S)
-            if update_id % BATCH == 0:
-                pipe.execute()
-        pipe.execute()
-    return (int(client.info("memory")["used_memory"]) - before) / count
+def dedup_cost(client: redis.Redis, conversations: int) -> tuple[float, float]:
+    """Bytes of the de-duplication record (bot/deliveries.py: a sorted set per conversation, kept DEDUP_TTL_S).
+
+    Returns (a conversation's first delivery, each further one): `conversations` sets get one Telegram
+    update id each, then two more each, as ONCE_LUA leaves them.
+    """
+    now = 1_780_000_000.0
+
+    def add(round_: int) -> int:
+        before = int(client.info("memory")["used_memory"])
+        with client.pipeline(transaction=False) as pipe:
+            for index in range(conversations):
+                key = keys.deliveries(f"tg:{6_000_000_000 + index}")
+                pipe.zadd(key, {f"tg:{900_000_000 + index * 3 + round_}": now + DEDUP_TTL_S})
+                pipe.expire(key, DEDUP_TTL_S)
+                if index % BATCH == 0:
+                    pipe.execute()
+            pipe.execute()
+        return int(client.info("memory")["used_memory"]) - before
+
+    first = add(0) / conversations
+    further = (add(1) + add(2)) / (2 * conversations)
+    return first, further
 
 
 def run(sizes: list[int], out: Path | None = None) -> list[dict[str, Any]]:
@@ -242,9 +256,10 @@ def run(sizes: list[int], out: Path | None = None) -> list[dict[str, Any]]:
                 f"transcript {sample['transcript']:.0f} B, consent {sample['consent']:.0f} B)",
                 flush=True,
             )
-        dedup = dedup_cost(client, min(10_000, max(sizes)))
-        print(f"redis-memory: {dedup:.0f} B per in-flight message (Telegram de-duplication key, kept 48 h)")
-        results.append({"dedup_bytes_per_message": dedup})
+        first, further = dedup_cost(client, min(10_000, max(sizes)))
+        print(f"redis-memory: de-duplication (kept 48 h): {first:.0f} B for a conversation's first delivery, "
+              f"{further:.0f} B per further one")  # fmt: skip
+        results.append({"dedup_first_bytes": first, "dedup_further_bytes": further})
     finally:
         proc.terminate()
         proc.wait(10)

@@ -138,3 +138,19 @@ def test_the_haproxy_example_is_a_valid_configuration(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     for backend in ("backend gateways", "backend rasa_servers", "backend action_servers"):
         assert backend in config
+
+
+def test_the_exposed_metrics_pass_promtools_lint() -> None:
+    """`promtool check metrics` on what /metrics serves, with a sample in every labelled series."""
+    from prometheus_client import generate_latest
+
+    metrics.MESSAGES_IN.labels("telegram", "hi").inc(0)
+    metrics.MESSAGES_OUT.labels("telegram", "hi").inc(0)
+    metrics.HANDOFF_DEPTH.labels("hi").set(0)
+    metrics.HANDOFF_OLDEST_WAIT.labels("hi").set(0)
+    metrics.ERRORS.labels("http").inc(0)
+    metrics.SEND_FAILURES.labels("telegram", "blocked").inc(0)
+    metrics.DEAD_LETTERS.labels("inbound").inc(0)
+    metrics.THROTTLED.labels("telegram").inc(0)
+    result = subprocess.run([promtool(), "check", "metrics"], input=generate_latest(), capture_output=True)
+    assert result.returncode == 0, (result.stdout + result.stderr).decode()
