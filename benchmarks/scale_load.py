@@ -200,7 +200,7 @@ class Load:
                 break  # the agent answered, and the assistant's welcome-back followed the close
             await asyncio.sleep(0.2)
         else:
-            self.unanswered[chat] = [text[:70] for text, _ in self.telegram.by_chat[chat][-6:]]
+            self.unanswered[chat] = [text[:40] for text, _ in self.telegram.by_chat[chat][-8:]]
             return
         self.tally.handoffs_answered += 1
         await self._settle(chat)

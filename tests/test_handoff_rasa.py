@@ -64,3 +64,23 @@ async def test_out_of_hours_a_request_for_a_person_gets_one_coherent_reply(
     await gw.post_update(text_update(2, voter, "where do I vote"))
     await gw.idle()
     assert len(gw.telegram.texts_to(voter)) > 1
+
+
+async def test_a_voter_handed_back_can_ask_for_a_person_again(make_gateway, rasa_stack, redis) -> None:
+    gw = await make_gateway(rasa_url=rasa_stack["rasa_url"])
+    await Accounts(redis).add("ravi", PASSWORD, role=Role.AGENT, languages=["hi", "en"])
+    voter = 5553011
+    http = gw.client
+    assert (await http.post("/console/api/login", json={"name": "ravi", "password": PASSWORD})).status == 200
+    for round_ in range(2):
+        await gw.post_update(text_update(10 * round_ + 1, voter, "I want to talk to a person"))
+        await gw.idle()
+        assert await redis.hget(keys.voter(f"tg:{voter}"), "mode") == "queued", gw.telegram.texts_to(voter)
+        taken = await (await http.post("/console/api/take", json={})).json()
+        assert taken["chat"]["conversation_id"] == f"tg:{voter}"
+        closed = await http.post(f"/console/api/chats/tg:{voter}/close", json={"disposition": "resolved"})
+        assert closed.status == 200
+        await gw.idle()
+        await gw.post_update(text_update(10 * round_ + 2, voter, "which documents can I carry to vote"))
+        await gw.idle()
+        assert await redis.hget(keys.voter(f"tg:{voter}"), "mode") == "bot"
