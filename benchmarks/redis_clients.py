@@ -31,6 +31,7 @@ return redis.call('llen', KEYS[1])
 """
 
 Step = Callable[[int], Awaitable[None]]
+_OPEN: list[object] = []  # coredis clients, closed in the task that opened them
 
 
 async def measure(step: Step, seconds: float, tasks: int) -> tuple[float, float]:
@@ -77,6 +78,7 @@ async def coredis_cluster(url: str) -> Step | None:
     host, _, port = url.removeprefix("redis://").partition(":")
     client = coredis.RedisCluster(host, int(port), decode_responses=True)
     await client.__aenter__()  # coredis learns the slots when its context opens
+    _OPEN.append(client)
     script = client.register_script(STEP)
 
     async def step(n: int) -> None:
@@ -107,6 +109,8 @@ async def run(seconds: float, tasks: int) -> None:
             await measure(step, 1.0, tasks)  # warm: connections, scripts loaded, slots learnt
             rate, cpu_ms = await measure(step, seconds, tasks)
             print(f"{name:<22} {rate:>9.0f} {cpu_ms:>19.3f}")
+        for client in _OPEN:
+            await client.__aexit__(None, None, None)  # type: ignore[attr-defined]
     finally:
         stack.stop_all()
         cluster.stop()

@@ -171,6 +171,7 @@ def report(
     print(f"scale-demo: answer latency p50 {p50:.0f} ms  p99 {p99:.0f} ms")
     print(f"scale-demo: {'process':<18} {'CPU ms/msg':>10} {'peak RSS MB':>12}")
     for name, cost in sorted(costs.items()):
+        name = "redis (Rasa's)" if name == "redis" else name  # the others are the cluster's nodes
         per_message = cost["cpu_s"] * 1000 / max(messages, 1)
         print(f"scale-demo: {name:<18} {per_message:>10.2f} {cost['peak_rss_mb']:>12.1f}")
     print(
