@@ -61,9 +61,7 @@ def create_app(settings: Settings, *, telegram_polling: bool = False) -> web.App
         telegram_polling: serve Telegram by long polling instead of the webhook route.
     """
     console_origins = [settings.public_url, *settings.console_origins]
-    app = web.Application(
-        middlewares=[error_middleware, csrf_middleware(console_origins)], client_max_size=1024 * 1024
-    )
+    app = web.Application(middlewares=[error_middleware, csrf_middleware(console_origins)], client_max_size=1024 * 1024)
     app.on_response_prepare.append(security_headers(settings))
     app[SETTINGS] = settings
     app[SOCKETS] = weakref.WeakSet()
@@ -71,6 +69,7 @@ def create_app(settings: Settings, *, telegram_polling: bool = False) -> web.App
     console = Console(
         public_url=settings.public_url,
         canned_file=settings.canned_file,
+        labels_file=settings.labels_file,
         secure_cookie=settings.public_url.startswith("https://"),
         extra_origins=settings.console_origins,
         trust_forwarded_for=settings.trust_forwarded_for,
@@ -160,7 +159,15 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     outbox.add_sender(Channel.WEBCHAT, chat)
     app[WEBCHAT] = chat
     app[CONSOLE].bind(
-        ConsoleServices(redis=redis, store=store, conversations=conversations, dead=dead, voice=router, rasa=rasa)
+        ConsoleServices(
+            redis=redis,
+            store=store,
+            conversations=conversations,
+            dead=dead,
+            voice=router,
+            rasa=rasa,
+            survey=router.survey,
+        )
     )
     app[REDIS], app[RASA], app[ROUTER], app[SESSION] = redis, rasa, router, session
     yield

@@ -250,4 +250,3 @@ def run_lookups(args: argparse.Namespace) -> int:
         return 1
     print(f"{args.out}: {'updated' if changed else 'up to date'}")
     return 0
-

@@ -139,6 +139,8 @@ class Settings(BaseSettings):
     # Rasa down this long with a voter's message held: the conversation goes to a person.
     rasa_down_handoff_after_s: float = Field(60.0, gt=0)
     canned_file: Path = ROOT / "canned_responses.yml"
+    # The labels agents may put on a chat (docs/console.md); a malformed file stops start-up.
+    labels_file: Path = ROOT / "labels.yml"
 
     # Outreach (campaigns): messages per second over all chats, no more than Telegram's ~30/s;
     # at most this many sends in flight; no outreach inside the quiet hours (India time).

@@ -30,6 +30,8 @@ class VoterProfile(BaseModel):
     # Written only by bot.conversation; read here so a queued voter without an entry can be healed.
     queue_entry: str | None = None
     queue_token: str | None = None
+    # Written only by bot.csat: the satisfaction question the voter has not answered yet (JSON).
+    csat_pending: str | None = None
 
     @property
     def stranded(self) -> bool:
@@ -77,6 +79,7 @@ class VoterStore:
     def __init__(self, redis: Redis, *, transcript_ttl_s: int, transcript_max_turns: int, dedup_ttl_s: int) -> None:
         self.redis = redis
         self._transcript_ttl_s = transcript_ttl_s
+        self.transcript_ttl_s = transcript_ttl_s
         self._transcript_max_turns = transcript_max_turns
         self.dedup_ttl_s = dedup_ttl_s
         self._arrive = redis.register_script(_ARRIVE)
@@ -167,6 +170,7 @@ def _profile(conversation_id: str, raw: dict[str, str]) -> VoterProfile:
         resume_pending=raw.get("resume_pending") == "1",
         queue_entry=raw.get("queue_entry") or None,
         queue_token=raw.get("queue_token") or None,
+        csat_pending=raw.get("csat_pending") or None,
     )
 
 

@@ -8,6 +8,7 @@ from typing import Protocol
 from redis.asyncio import Redis
 
 from bot.conversation import Conversations
+from bot.csat import Survey
 from bot.deadletters import DeadKind, DeadLetters
 from bot.rasa_client import RasaClient
 from bot.store import VoterStore
@@ -52,6 +53,7 @@ class ConsoleServices:
     dead: DeadLetters
     voice: Voice
     rasa: RasaClient
+    survey: Survey | None = None  # the satisfaction question after a resolved close
     # channel value -> where its media comes from; filled in as channels start
     media: dict[str, MediaSource] = field(default_factory=dict)
     # channel value -> the follow-up template agents may send when the reply window closed
