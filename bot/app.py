@@ -21,6 +21,7 @@ from bot.channels.whatsapp import WhatsAppChannel, build_client
 from bot.console.api import Console
 from bot.console.auth import csrf_middleware
 from bot.console.services import ConsoleServices, FollowUp
+from bot.console.sla import Thresholds
 from bot.conversation import Conversations
 from bot.deadletters import DeadKind, DeadLetters
 from bot.flood import FloodControl
@@ -73,6 +74,12 @@ def create_app(settings: Settings, *, telegram_polling: bool = False) -> web.App
         secure_cookie=settings.public_url.startswith("https://"),
         extra_origins=settings.console_origins,
         trust_forwarded_for=settings.trust_forwarded_for,
+        sla=Thresholds(
+            settings.sla_first_reply_amber_s,
+            settings.sla_first_reply_red_s,
+            settings.sla_reply_amber_s,
+            settings.sla_reply_red_s,
+        ),
     )
     app[CONSOLE] = console
     app.add_routes(console.routes())

@@ -30,6 +30,7 @@ from bot.console.labels import Labels, LabelViews, load_labels
 from bot.console.media import MediaViews
 from bot.console.notes import Notes, NoteViews
 from bot.console.services import ConsoleServices
+from bot.console.sla import SlaViews, Thresholds
 from bot.console.ws import EventHub
 from bot.errors import InvalidTransition, WindowClosed
 from bot.handoff import HandoffReason, HandoffSignal
@@ -60,12 +61,14 @@ class Console:
         secure_cookie: bool,
         extra_origins: list[str] | None = None,
         trust_forwarded_for: bool = False,
+        sla: Thresholds | None = None,
     ) -> None:
         self.origins = frozenset({origin_of(public_url), *(origin_of(o) for o in extra_origins or [])})
         self._canned_file = canned_file
         self._labels = load_labels(labels_file)  # a bad file stops start-up, naming the label
         self.follow_up = FollowUpViews(self)
         self.callbacks = CallbackViews(self)
+        self.sla = SlaViews(self, sla or Thresholds(120, 300, 90, 240))
         self._secure = secure_cookie
         self._trust_forwarded_for = trust_forwarded_for
 
@@ -102,6 +105,7 @@ class Console:
             *DeadLetterViews(self).routes(),
             *NoteViews(self).routes(),
             *LabelViews(self).routes(),
+            *self.sla.routes(),
             *MediaViews(self).routes(),
             *self.follow_up.routes(),
             web.get("/console/ws", self.websocket),
