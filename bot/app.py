@@ -80,6 +80,8 @@ def create_app(settings: Settings, *, telegram_polling: bool = False) -> web.App
             settings.sla_reply_amber_s,
             settings.sla_reply_red_s,
         ),
+        assignment_mode=settings.assignment,
+        offer_s=settings.auto_assign_offer_s,
     )
     app[CONSOLE] = console
     app.add_routes(console.routes())
@@ -241,7 +243,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     if resumed:
         log.info("resumed unfinished conversations", count=resumed)
     stop = asyncio.Event()
-    maintenance = _maintenance(router, settings)
+    maintenance = _maintenance(router, settings, app[CONSOLE])
     tasks = [asyncio.create_task(maintenance.run(stop), name="maintenance")]
     yield
     # Ask the loops to stop rather than cancel them mid-call: a cancelled Redis call can swallow the cancel.
@@ -253,7 +255,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
             log.warning("background task did not stop in time", task=task.get_name())
 
 
-def _maintenance(router: Router, settings: Settings) -> Maintenance:
+def _maintenance(router: Router, settings: Settings, console: Console) -> Maintenance:
     every = settings.rasa_retry_interval_s
     janitor_every = min(settings.agent_abandon_after_s / 4, 15.0)
     conversations = router.conversations
@@ -271,7 +273,11 @@ def _maintenance(router: Router, settings: Settings) -> Maintenance:
         Task("janitor", janitor_every, lambda: conversations.sweep(settings.agent_abandon_after_s)),
         Task("trim", 600.0, trim),
     ]
-    return Maintenance(router.redis, tasks, tick_s=min(every, janitor_every))
+    tick_s = min(every, janitor_every)
+    if settings.assignment == "auto":  # chats pushed to agents (bot/console/autoassign.py)
+        tasks.append(Task("auto-assign", settings.auto_assign_every_s, console.assigner.round))
+        tick_s = min(tick_s, settings.auto_assign_every_s)
+    return Maintenance(router.redis, tasks, tick_s=tick_s)
 
 
 async def _close_sockets(app: web.Application) -> None:

@@ -19,6 +19,7 @@ from aiohttp import WSMsgType, web
 
 from bot.console.accounts import Accounts, Agent, Role
 from bot.console.auth import COOKIE, Auth, LoginThrottled, client_address, origin_of
+from bot.console.autoassign import AssignViews, AutoAssigner
 from bot.console.callbacks import CallbackViews
 from bot.console.closing import Closings
 from bot.console.dead_letters import DeadLetterViews
@@ -62,7 +63,10 @@ class Console:
         extra_origins: list[str] | None = None,
         trust_forwarded_for: bool = False,
         sla: Thresholds | None = None,
+        assignment_mode: str = "pull",
+        offer_s: float = 45.0,
     ) -> None:
+        self.assignment_mode, self._offer_s = assignment_mode, offer_s
         self.origins = frozenset({origin_of(public_url), *(origin_of(o) for o in extra_origins or [])})
         self._canned_file = canned_file
         self._labels = load_labels(labels_file)  # a bad file stops start-up, naming the label
@@ -84,6 +88,7 @@ class Console:
         self.notes = Notes(services.redis, services.store.transcript_ttl_s)
         self.labels = Labels(services.redis, self._labels)
         self.closings = Closings(services.redis, services.store, services.survey)
+        self.assigner = AutoAssigner(services.redis, services.conversations, self.accounts, self._offer_s)
 
     def routes(self) -> list[web.AbstractRouteDef]:
         return [
@@ -106,6 +111,7 @@ class Console:
             *NoteViews(self).routes(),
             *LabelViews(self).routes(),
             *self.sla.routes(),
+            *AssignViews(self).routes(),
             *MediaViews(self).routes(),
             *self.follow_up.routes(),
             web.get("/console/ws", self.websocket),
@@ -158,7 +164,9 @@ class Console:
         agent = await self._agent(request)
         chats = await self.conversations.holds(agent.name)
         presence = await self.redis.get(agent_presence(agent.name)) or "offline"
-        return web.json_response({**_agent_json(agent), "presence": presence, "chats": chats})
+        return web.json_response(
+            {**_agent_json(agent), "presence": presence, "chats": chats, "assignment": self.assignment_mode}
+        )
 
     async def presence(self, request: web.Request) -> web.Response:
         agent = await self._agent(request)
@@ -352,6 +360,8 @@ class Console:
             if event["type"] == "voter_message":
                 if await self.redis.sismember(agent_chats(agent.name), event["conversation_id"]):
                     await ws.send_json(event)
+            elif event["type"] == "assigned" and event.get("agent") == agent.name:
+                await ws.send_json(event)  # auto-assignment pushed a chat to this agent
             elif event["type"] == "queues":
                 await ws.send_json({"type": "queues", "queues": await self._queue_figures()})
 
