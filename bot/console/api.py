@@ -23,6 +23,7 @@ from bot.console.autoassign import AssignViews, AutoAssigner
 from bot.console.callbacks import CallbackViews
 from bot.console.closing import Closings
 from bot.console.dead_letters import DeadLetterViews
+from bot.console.export import ExportViews
 from bot.console.follow_up import FollowUpViews
 from bot.console.http import error as _error
 from bot.console.http import http_error as _http
@@ -30,6 +31,7 @@ from bot.console.http import json_body as _json
 from bot.console.labels import Labels, LabelViews, load_labels
 from bot.console.media import MediaViews
 from bot.console.notes import Notes, NoteViews
+from bot.console.reports import ReportViews
 from bot.console.services import ConsoleServices
 from bot.console.sla import SlaViews, Thresholds
 from bot.console.ws import EventHub
@@ -112,6 +114,8 @@ class Console:
             *LabelViews(self).routes(),
             *self.sla.routes(),
             *AssignViews(self).routes(),
+            *ReportViews(self).routes(),
+            *ExportViews(self).routes(),
             *MediaViews(self).routes(),
             *self.follow_up.routes(),
             web.get("/console/ws", self.websocket),
