@@ -20,6 +20,8 @@ from bot.channels.webchat import SOCKETS, WEBCHAT, WebchatChannel
 from bot.channels.whatsapp import WhatsAppChannel, build_client
 from bot.console.api import Console
 from bot.console.auth import csrf_middleware
+from bot.console.search import REFRESH_S as SEARCH_REFRESH_S
+from bot.console.search import SearchIndex
 from bot.console.services import ConsoleServices, FollowUp
 from bot.console.sla import Thresholds
 from bot.conversation import Conversations
@@ -167,6 +169,12 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     )
     outbox.add_sender(Channel.WEBCHAT, chat)
     app[WEBCHAT] = chat
+    search = None
+    if settings.search_database_url is not None:
+        search = await SearchIndex.open(
+            settings.search_database_url.get_secret_value(), store, keep_s=settings.transcript_ttl_s
+        )
+        router.on_erase.append(search.forget)  # "delete my data" takes the voter out of the index too
     app[CONSOLE].bind(
         ConsoleServices(
             redis=redis,
@@ -176,11 +184,14 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
             voice=router,
             rasa=rasa,
             survey=router.survey,
+            search=search,
         )
     )
     app[REDIS], app[RASA], app[ROUTER], app[SESSION] = redis, rasa, router, session
     yield
     await app[CONSOLE].events.close()
+    if search is not None:
+        await search.close()
     await router.lanes.close()
     await session.close()
     await redis.aclose()
@@ -274,6 +285,15 @@ def _maintenance(router: Router, settings: Settings, console: Console) -> Mainte
         Task("trim", 600.0, trim),
     ]
     tick_s = min(every, janitor_every)
+    search = console.services.search
+    if search is not None:
+
+        async def refresh() -> int:
+            assert search is not None
+            agents = [agent.name for agent in await console.accounts.all()]
+            return await search.refresh_open(conversations, agents)
+
+        tasks.append(Task("search-index", SEARCH_REFRESH_S, refresh))
     if settings.assignment == "auto":  # chats pushed to agents (bot/console/autoassign.py)
         tasks.append(Task("auto-assign", settings.auto_assign_every_s, console.assigner.round))
         tick_s = min(tick_s, settings.auto_assign_every_s)

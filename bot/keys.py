@@ -331,3 +331,4 @@ CSAT = f"{PREFIX}:console:csat"
 OFFERS = f"{PREFIX}:console:offers"
 AUTOASSIGN_LOCK = f"{PREFIX}:console:autoassign:lock"  # redis-py Lock: one assignment round at a time
 AUTOASSIGN_TURN = f"{PREFIX}:console:autoassign:turn"  # counter: where the round robin starts next
+SEARCH_FORGET = f"{PREFIX}:console:search:forget"  # set of search refs (hashes) still to delete from the index

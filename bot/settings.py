@@ -152,6 +152,9 @@ class Settings(BaseSettings):
     # voter's language, round robin, up to each one's capacity; one not accepted within
     # AUTO_ASSIGN_OFFER_S goes to the next agent.
     assignment: Literal["pull", "auto"] = "pull"
+    # PostgreSQL for the console's search (full-text, masked copies of transcripts), e.g.
+    # postgresql://samvad@127.0.0.1:5432/samvad. Unset: no search. Set but unreachable: the gateway does not start.
+    search_database_url: SecretStr | None = Field(None, validation_alias=_env("SEARCH_DATABASE_URL"))
     auto_assign_offer_s: float = Field(45.0, gt=0)
     auto_assign_every_s: float = Field(2.0, gt=0)
 

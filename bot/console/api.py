@@ -32,6 +32,7 @@ from bot.console.labels import Labels, LabelViews, load_labels
 from bot.console.media import MediaViews
 from bot.console.notes import Notes, NoteViews
 from bot.console.reports import ReportViews
+from bot.console.search_views import SearchViews
 from bot.console.services import ConsoleServices
 from bot.console.sla import SlaViews, Thresholds
 from bot.console.ws import EventHub
@@ -90,6 +91,8 @@ class Console:
         self.notes = Notes(services.redis, services.store.transcript_ttl_s)
         self.labels = Labels(services.redis, self._labels)
         self.closings = Closings(services.redis, services.store, services.survey)
+        if services.search is not None:  # a finished chat goes to the search index
+            self.closings.after.append(services.search.after_close)
         self.assigner = AutoAssigner(services.redis, services.conversations, self.accounts, self._offer_s)
 
     def routes(self) -> list[web.AbstractRouteDef]:
@@ -116,6 +119,7 @@ class Console:
             *AssignViews(self).routes(),
             *ReportViews(self).routes(),
             *ExportViews(self).routes(),
+            *SearchViews(self).routes(),
             *MediaViews(self).routes(),
             *self.follow_up.routes(),
             web.get("/console/ws", self.websocket),
