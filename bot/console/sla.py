@@ -77,7 +77,8 @@ class SlaViews:
             for conversation_id in await console.conversations.holds(name):
                 found = await console.conversations.assignment(conversation_id)
                 if found is not None:
-                    chats.append(await self._chat(conversation_id, found.queued_at, name, found.language, supervisor))
+                    masked = name != agent.name  # a supervisor's own chats are theirs to see
+                    chats.append(await self._chat(conversation_id, found.queued_at, name, found.language, masked))
         if supervisor:
             for language in console.queue.languages:
                 for conversation_id in await console.queue.waiting(language):
