@@ -132,3 +132,20 @@ def test_a_bad_labels_file_is_refused_with_the_problem_named(tmp_path: Path, con
     with pytest.raises(LabelsFileError) as raised:
         load_labels(path)
     assert str(path) in str(raised.value) and problem in str(raised.value)
+
+
+async def test_every_console_route_needs_a_session(make_gateway) -> None:
+    """Every /console/api route (but login), including the new ones, answers 401 without a session."""
+    gateway = await make_gateway()
+    checked = 0
+    for route in gateway.app.router.routes():
+        info = route.resource.get_info() if route.resource else {}
+        path = info.get("path") or info.get("formatter") or ""
+        if not path.startswith("/console/api/") or path == "/console/api/login" or route.method == "HEAD":
+            continue
+        concrete = path.replace("{conv}", "tg:1").replace("{ref}", "abc").replace("{entry}", "1-0")
+        concrete = concrete.replace("{kind}", "inbound").replace("{action}", "replay").replace("{media_id}", "m1")
+        resp = await gateway.client.request(route.method, concrete, json={})
+        assert resp.status == 401 or (path == "/console/api/logout" and resp.status == 200), (route.method, path)
+        checked += 1
+    assert checked >= 25

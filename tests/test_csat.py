@@ -134,3 +134,29 @@ def test_scores_from_buttons_and_digits() -> None:
     assert [score_of(t) for t in ("/csat_1", "5", " ३ ", "/csat_6", "0", "55", "good", "/csat_")] == [
         1, 5, 3, None, None, None, None, None,
     ]  # fmt: skip
+
+
+async def test_whatsapp_round_trip_as_an_interactive_list(make_whatsapp_gateway, redis) -> None:
+    from tests.helpers import graph_api as wa
+
+    gw = await make_whatsapp_gateway()
+    wa_id = "919811100018"
+    conv = f"wa:{wa_id}"
+    await gw.post(wa.webhook(wa.messages_value(wa_id, wa.text("नमस्ते"))))
+    await gw.idle()
+    await _login(gw.client, redis)
+    closed = await _agent_takes_and_closes(gw.client, gw.app[ROUTER], conv)
+    assert closed["csat_asked"] is True
+    question = gw.graph.to(wa_id)[-1]
+    assert question.text == TEXTS.get("csat_question", "hi")
+    interactive = question.body["interactive"]
+    # Five choices are more than WhatsApp's three reply buttons: the outbox renders them as a list.
+    rows = [row for section in interactive["action"]["sections"] for row in section["rows"]]
+    assert interactive["type"] == "list" and [r["id"] for r in rows] == [f"/csat_{n}" for n in range(1, 6)]
+
+    await gw.post(wa.webhook(wa.messages_value(wa_id, wa.list_reply("/csat_3", rows[2]["title"]))))
+    await gw.idle()
+    assert gw.graph.texts_to(wa_id)[-1] == TEXTS.get("csat_thanks", "hi")
+    answer = (await redis.xrange(keys.CSAT))[0][1]
+    assert answer["score"] == "3" and answer["channel"] == "whatsapp" and answer["agent"] == "asha"
+    assert wa_id not in str(answer)  # the conversation's hash, not the number
