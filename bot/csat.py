@@ -5,9 +5,10 @@
   outbox renders any buttons). Never twice in 24 hours (``keys.csat_asked``, SET NX). The open question is
   the ``csat_pending`` field of the voter hash (this module's field), so the router reads it with the
   profile it already has, at no extra round trip.
-- ``answer``: the next voter message. A button payload (``/csat_3``) or a bare digit 1-5 (also Devanagari
-  १-५) is recorded against the close and the agent in ``keys.CSAT`` and thanked; anything else drops the
-  question (skipping is fine) and goes on to the assistant as usual.
+- ``answer``: the next voter message (or any press of the question's buttons). A button payload
+  (``/csat_3``) or a bare digit 1-5 (also Devanagari १-५) is recorded against the close and the agent in ``keys.CSAT`` and thanked; anything else drops the
+  question (skipping is fine) and goes on to the assistant as usual. A button pressed again later is
+  thanked and not counted.
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ def buttons() -> list[Button]:
     return [Button(title=f"{n} {FACES[n]}", payload=f"/csat_{n}") for n in range(1, 6)]
 
 
+def is_payload(text: str) -> bool:
+    """A press of one of the question's buttons (which only this module understands, never the assistant)."""
+    return PAYLOAD.fullmatch(text.strip()) is not None
+
+
 def score_of(text: str) -> int | None:
     """1-5 from a button payload or a bare digit; None for anything else."""
     text = to_ascii_digits(text.strip())
@@ -79,7 +85,11 @@ class Survey:
         """True when `text` answered the open question (recorded and thanked); the question is closed either way."""
         raw = profile.csat_pending
         if not raw:
-            return False
+            if not is_payload(text):
+                return False
+            # A second press, or one after the question lapsed: thanked, not counted, kept from the assistant.
+            await self.outbox.send(profile, language, self.texts.get("csat_thanks", language.value), batch=batch)
+            return True
         await self.redis.hdel(keys.voter(profile.conversation_id), FIELD)
         profile.csat_pending = None
         try:

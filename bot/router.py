@@ -21,6 +21,7 @@ from bot import keys, metrics
 from bot.consent import withdraw
 from bot.conversation import Conversations
 from bot.csat import Survey
+from bot.csat import is_payload as is_csat_button
 from bot.deadletters import DeadKind, DeadLetters
 from bot.errors import InvalidTransition, RasaUnavailable
 from bot.handoff import HandoffReason, HandoffSignal
@@ -189,7 +190,9 @@ class Router:
             await self._to_people(say, text)
         elif text == BACK_TO_BOT_PAYLOAD:
             await say.text_named("welcome_back")
-        elif profile.csat_pending and await self.survey.answer(profile, language, text, batch):
+        elif (profile.csat_pending or is_csat_button(text)) and await self.survey.answer(
+            profile, language, text, batch
+        ):
             pass  # the answer to the satisfaction question, recorded and thanked; not the assistant's
         else:
             text = COMMAND_PAYLOADS.get(text, text) if message.kind is Kind.COMMAND else text

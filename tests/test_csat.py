@@ -65,6 +65,13 @@ async def test_telegram_round_trip_recorded_against_the_close_and_the_agent(make
     assert answer["score"] == "4" and answer["agent"] == "asha" and answer["close_id"] == close_id
     assert answer["language"] == "hi" and answer["channel"] == "telegram"
 
+    # The button pressed again: thanked, not counted, and not sent to the assistant (nothing held for Rasa).
+    held = await redis.llen(keys.RETRY)
+    await gateway.post_update(callback_update(5, chat, "/csat_1"))
+    await gateway.idle()
+    assert gateway.telegram.sent[-1].text == TEXTS.get("csat_thanks", "hi")
+    assert await redis.xlen(keys.CSAT) == 1 and await redis.llen(keys.RETRY) == held
+
     # The same day, a second resolved chat: no second question.
     closed = await _agent_takes_and_closes(client, router, conv)
     assert closed["csat_asked"] is False
