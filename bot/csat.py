@@ -6,9 +6,9 @@
   the ``csat_pending`` field of the voter hash (this module's field), so the router reads it with the
   profile it already has, at no extra round trip.
 - ``answer``: the next voter message (or any press of the question's buttons). A button payload
-  (``/csat_3``) or a bare digit 1-5 (also Devanagari १-५) is recorded against the close and the agent in ``keys.CSAT`` and thanked; anything else drops the
-  question (skipping is fine) and goes on to the assistant as usual. A button pressed again later is
-  thanked and not counted.
+  (``/csat_3``) or a bare digit 1-5 (also Devanagari १-५) is recorded against the close and the agent in
+  ``keys.CSAT`` and thanked; anything else drops the question (skipping is fine) and goes on to the
+  assistant as usual. A button pressed again later is thanked and not counted.
 """
 
 from __future__ import annotations
