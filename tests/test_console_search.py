@@ -109,6 +109,14 @@ async def test_open_chats_are_indexed_by_the_refresh_and_delete_my_data_removes_
     assert await search.refresh_open(app[ROUTER].conversations, ["asha"]) == 1
     found = await (await client.get("/console/api/search", params={"q": "खो", "state": "open"})).json()
     assert [(r["ref"], r["state"]) for r in found["results"]] == [(ref_of(conv), "held")]
+    # Unchanged, the next refresh leaves the turns alone; a new message is found after the one after it.
+    await search.refresh_open(app[ROUTER].conversations, ["asha"])
+    message = InboundMessage(channel=Channel.TELEGRAM, chat_id="4242", text="डुप्लीकेट कार्ड कैसे मिलेगा")
+    await app[ROUTER].store.arrive(message, message.text)
+    assert (await (await client.get("/console/api/search", params={"q": "डुप्लीकेट"})).json())["results"] == []
+    await search.refresh_open(app[ROUTER].conversations, ["asha"])
+    found = await (await client.get("/console/api/search", params={"q": "डुप्लीकेट"})).json()
+    assert [r["ref"] for r in found["results"]] == [ref_of(conv)]
 
     await app[ROUTER].erase(conv)
     assert (await (await client.get("/console/api/search", params={"q": "खो"})).json())["results"] == []

@@ -47,6 +47,8 @@ CREATE TABLE IF NOT EXISTS search_conversations (
     disposition text NOT NULL DEFAULT '',
     labels text[] NOT NULL DEFAULT '{}',
     closed_at timestamptz,
+    turn_count integer NOT NULL DEFAULT 0,
+    last_at double precision NOT NULL DEFAULT 0,
     updated_at timestamptz NOT NULL
 );
 CREATE TABLE IF NOT EXISTS search_turns (
@@ -98,6 +100,16 @@ class SearchIndex:
             await self.forget(conversation_id)
             return
         ref = ref_of(conversation_id)
+        last_at = float(turns[-1].get("at") or 0)
+        if state != "closed":  # an open chat's refresh: skip it when nothing was said since the last one
+            async with self.pool.acquire() as conn:
+                seen = await conn.fetchrow(
+                    "SELECT state, turn_count, last_at FROM search_conversations WHERE ref = $1", ref
+                )
+            if seen is not None and tuple(seen) == (state, len(turns), last_at):
+                async with self.pool.acquire() as conn:
+                    await conn.execute("UPDATE search_conversations SET updated_at = now() WHERE ref = $1", ref)
+                return
         labels = [label for label in meta.get("labels", "").split(",") if label]
         closed_at = _when(time.time()) if state == "closed" else None
         rows = [
@@ -110,19 +122,19 @@ class SearchIndex:
                 """
                 INSERT INTO search_conversations
                     (ref, conversation_id, masked, channel, language, state, agent, disposition, labels,
-                     closed_at, updated_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())
+                     closed_at, turn_count, last_at, updated_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())
                 ON CONFLICT (ref) DO UPDATE SET
                     channel = $4, language = $5, state = $6,
                     agent = CASE WHEN $7 = '' THEN search_conversations.agent ELSE $7 END,
                     disposition = CASE WHEN $6 = 'closed' THEN $8 ELSE search_conversations.disposition END,
                     labels = CASE WHEN $6 = 'closed' THEN $9 ELSE search_conversations.labels END,
                     closed_at = COALESCE($10, search_conversations.closed_at),
-                    updated_at = now()
+                    turn_count = $11, last_at = $12, updated_at = now()
                 """,
                 ref, conversation_id, mask(conversation_id), profile.channel.value,
                 (profile.language.value if profile.language else meta.get("language", "")),
-                state, meta.get("agent", ""), meta.get("disposition", ""), labels, closed_at,
+                state, meta.get("agent", ""), meta.get("disposition", ""), labels, closed_at, len(turns), last_at,
             )  # fmt: skip
             await conn.execute("DELETE FROM search_turns WHERE ref = $1", ref)
             await conn.copy_records_to_table(
