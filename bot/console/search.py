@@ -215,15 +215,23 @@ class SearchIndex:
         columns = "c.ref, c.masked, c.channel, c.language, c.state, c.agent, c.disposition, c.labels, c.closed_at"
         if text:
             query = f"plainto_tsquery('simple', {arg(text)})"
+            # Rank every matching turn, keep each conversation's best, and only then build the 50 snippets
+            # (ts_headline is the costly part).
             sql = f"""
-                SELECT * FROM (
-                    SELECT DISTINCT ON (c.ref) {columns}, t.n AS turn, ts_rank(t.tsv, {query}) AS rank,
-                        ts_headline('simple', t.text, {query}, 'StartSel=«, StopSel=», MaxFragments=1') AS snippet,
-                        COALESCE(c.closed_at, c.updated_at) AS seen
+                WITH best AS (
+                    SELECT DISTINCT ON (t.ref) t.ref, t.n, ts_rank(t.tsv, {query}) AS rank
                     FROM search_turns t JOIN search_conversations c USING (ref)
                     WHERE t.tsv @@ {query} AND {" AND ".join(where)}
-                    ORDER BY c.ref, rank DESC, t.n
-                ) found ORDER BY rank DESC, seen DESC LIMIT {MAX_RESULTS}"""
+                    ORDER BY t.ref, rank DESC, t.n
+                ), top AS (
+                    SELECT best.*, COALESCE(c.closed_at, c.updated_at) AS seen
+                    FROM best JOIN search_conversations c USING (ref)
+                    ORDER BY best.rank DESC, seen DESC LIMIT {MAX_RESULTS}
+                )
+                SELECT {columns}, top.n AS turn,
+                    ts_headline('simple', t.text, {query}, 'StartSel=«, StopSel=», MaxFragments=1') AS snippet
+                FROM top JOIN search_conversations c USING (ref) JOIN search_turns t ON t.ref = top.ref AND t.n = top.n
+                ORDER BY top.rank DESC, top.seen DESC"""
         else:
             sql = f"""
                 SELECT {columns}, NULL::integer AS turn, '' AS snippet FROM search_conversations c
