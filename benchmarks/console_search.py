@@ -20,11 +20,12 @@ import asyncpg
 from bot.console.search import SCHEMA, SearchIndex
 from tests.helpers.postgres import temporary_database
 
-WORDS = (
+TEXT = (
     "मेरा नाम वोटर लिस्ट में नहीं है मतदान केंद्र कहाँ है कार्ड खो गया फ़ॉर्म आठ पता बदलना बूथ लाइन लंबी शिकायत"
     " अधिकारी मदद धन्यवाद my name is missing polling station card lost form address change booth queue"
     " complaint officer help thanks"
-).split(" ")  # noqa: SIM905 - one line of text reads better than 40 quoted words
+)
+WORDS = TEXT.split(" ")
 LABELS = ["registration", "correction", "polling-station", "booth-problem", "complaint", "follow-up"]
 
 
