@@ -182,7 +182,10 @@ async def test_an_agents_shift_and_the_supervisors_view(browser, redis, telegram
             await sup.click(".result button")
             await sup.wait_for_selector(".turn--match")
             assert "रैंप" in await sup.inner_text(".turn--match")
-            assert await sup.get_attribute("#found-export", "href")
+            export = await sup.get_attribute("#found-export", "href")
+            assert export
+            exported = await sup.evaluate("(url) => fetch(url).then((r) => r.text())", export)
+            assert "रैंप" in exported and "Agent / सहायक" in exported
             await sup.click("#show-search")  # hide it again for the picture
             assert await _no_sideways_scroll(sup)
             await sup.screenshot(path=str(SHOTS / "supervisor.png"), full_page=True)
@@ -220,6 +223,49 @@ async def test_auto_assignment_pushes_a_chat_with_an_alert_and_the_agent_accepts
         await site.voter_says(2, 7101, "हेलो? कोई है?")
         await page.wait_for_function(f"() => window.samvadAlerts > {alerts}")
         assert "कोई है?" in await page.inner_text("#transcript")
+        assert errors == []
+    finally:
+        await site.server.close()
+
+
+async def test_web_chat_voter_answers_the_satisfaction_question_with_a_button(browser, redis, telegram_api) -> None:  # type: ignore[no-untyped-def]
+    from bot.channels.webchat import voter_id
+    from bot.models import Channel, conversation_id
+    from bot.texts import Texts
+
+    texts = Texts.load(ROOT / "gateway_texts.yml")
+    await Accounts(redis).add("asha", PASSWORD, role=Role.AGENT, languages=["hi"], capacity=2)
+    site = await _site(telegram_api)
+    try:
+        voter = await (await browser.new_context()).new_page()
+        await voter.goto(f"{site.base}/chat")
+        await voter.fill("#text", "नमस्ते, मदद चाहिए")
+        await voter.click("button[type=submit]")
+        await voter.wait_for_function("() => localStorage.getItem('samvad.secret')")
+        await site.app[ROUTER].lanes.wait_idle()
+        secret = await voter.evaluate("() => localStorage.getItem('samvad.secret')")
+        conv = conversation_id(Channel.WEBCHAT, voter_id(secret))
+        router = site.app[ROUTER]
+        await router.start_handoff(
+            await router.store.get(conv), HandoffSignal(reason=HandoffReason.ASK_HUMAN, language="hi")
+        )
+        page, errors = await _login(browser, site, "asha")
+        await page.click("#take")
+        await page.wait_for_selector(".turn--voter")
+        await page.fill("#text", "आपका काम हो गया।")
+        await page.keyboard.press("Enter")
+        await voter.wait_for_selector(".msg--agent")
+        await page.select_option("#disposition", "resolved")
+        await page.click("#close")
+        # The voter's page shows the question with five buttons; pressing 4 is thanked and recorded.
+        question = voter.locator(".msg", has_text=texts.get("csat_question", "hi"))
+        await question.wait_for(timeout=10_000)
+        assert await question.locator(".buttons button").count() == 5
+        await question.locator(".buttons button", has_text="4").click()
+        await voter.locator(".msg", has_text=texts.get("csat_thanks", "hi")).wait_for(timeout=10_000)
+        await router.lanes.wait_idle()
+        answer = (await redis.xrange(keys.CSAT))[0][1]
+        assert answer["score"] == "4" and answer["channel"] == "webchat" and answer["agent"] == "asha"
         assert errors == []
     finally:
         await site.server.close()
