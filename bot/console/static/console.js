@@ -187,7 +187,7 @@
     } else if (turn.media && turn.media.type === "location" && turn.media.details) {
       li.appendChild(el("small", null, "location: " + (turn.media.details.latitude || "?") + ", " + (turn.media.details.longitude || "?")));
     }
-    var who = turn.who === "note" ? "🔒 " + T("note") : turn.who;
+    var who = turn.who === "note" ? "🔒 " + T("note") : T(turn.who === "agent" ? "agent_turn" : turn.who);
     var when = turn.at ? " · " + new Date(turn.at * 1000).toLocaleTimeString() : "";
     var label = who + (turn.intent ? " · intent: " + turn.intent : "") + (turn.agent ? " · " + turn.agent : "") + when;
     li.appendChild(el("small", null, label));

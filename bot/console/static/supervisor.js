@@ -37,7 +37,7 @@
       table.appendChild(head);
       data.agents.forEach(function (a) {
         var row = el("tr");
-        [a.name, a.disabled ? "disabled" : a.presence, a.load + "/" + a.capacity].forEach(function (v) { row.appendChild(el("td", null, v)); });
+        [a.name, T(a.disabled ? "disabled" : a.presence), a.load + "/" + a.capacity].forEach(function (v) { row.appendChild(el("td", null, v)); });
         table.appendChild(row);
       });
       body.appendChild(table);
