@@ -169,6 +169,8 @@ async def test_an_agents_shift_and_the_supervisors_view(browser, redis, telegram
             sup, sup_errors = await _login(browser, site, "meera")
             await sup.wait_for_selector("#breaches .breach")
             assert "tg:7002" in await sup.inner_text("#breaches")
+            assert "tg:7002" in await sup.inner_text("#sla-all")  # every waiting chat, with its timers
+            assert await sup.locator("#sla-all .timer--red").count() >= 1
             await sup.wait_for_function("() => window.SamvadSupervisor && window.SamvadSupervisor.charts['chart-csat']")
             assert "1" in await sup.inner_text("#report-summary")
             csv_href = await sup.get_attribute("#report-csv", "href")

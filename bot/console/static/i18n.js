@@ -41,6 +41,7 @@
     load: ["भार", "load"], no_callbacks: ["कोई खुला कॉल-बैक नहीं।", "No open call-back requests."],
     done: ["हो गया", "done"], failed: ["नहीं हुआ", "failed"], transcript: ["बातचीत", "transcript"],
     offered: ["नई, स्वीकार करें", "new, accept it"], voter: ["मतदाता", "voter"], bot: ["सहायक", "assistant"],
+    all_open: ["इंतज़ार में और चल रही सभी चैट", "Every waiting and held chat"], chat: ["चैट", "chat"],
     offline: ["ऑफ़लाइन", "offline"], disabled: ["बंद खाता", "disabled"], agent_turn: ["एजेंट", "agent"],
     language: ["भाषा", "language"], channel: ["चैनल", "channel"], reason: ["कारण", "reason"], topic: ["विषय", "topic"],
   };

@@ -20,10 +20,25 @@
       var timer = el("small", "timer timer--red"); timer.breach = b; li.appendChild(timer);
       list.appendChild(li);
     });
+    // Every waiting and held chat with both timers, coloured as they pass the thresholds.
+    var table = $("sla-all"); table.textContent = "";
+    $("sla-count").textContent = data.chats.length;
+    var head = el("tr");
+    [T("chat"), T("status"), T("agent"), T("language"), T("first_reply") + " · " + T("latest_reply")].forEach(function (h) { head.appendChild(el("th", null, h)); });
+    table.appendChild(head);
+    data.chats.forEach(function (c) {
+      var row = el("tr");
+      [c.conversation, T(c.state), c.agent || "-", c.language].forEach(function (v) { row.appendChild(el("td", null, v)); });
+      var cell = el("td"), timer = el("small", "timer"); timer.breach = c; cell.appendChild(timer); row.appendChild(cell);
+      table.appendChild(row);
+    });
     tickBreaches();
   }
   function tickBreaches() {
-    document.querySelectorAll("#breaches .timer").forEach(function (node) { node.textContent = C.timerText(node.breach).text; });
+    document.querySelectorAll("#breaches .timer, #sla-all .timer").forEach(function (node) {
+      var t = C.timerText(node.breach);
+      node.textContent = t.text; node.className = "timer timer--" + t.level;
+    });
   }
 
   function refreshFloor() {
