@@ -67,6 +67,10 @@ CREATE INDEX IF NOT EXISTS search_conversations_updated ON search_conversations 
 """
 
 
+class SearchUnavailable(RuntimeError):
+    """The configured search database cannot be reached at start-up."""
+
+
 def ref_of(conversation_id: str) -> str:
     return conversation_hash(conversation_id)[:24]
 
@@ -83,7 +87,11 @@ class SearchIndex:
 
     @classmethod
     async def open(cls, dsn: str, store: VoterStore, keep_s: float) -> SearchIndex:
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=5, command_timeout=10)
+        try:
+            pool = await asyncpg.create_pool(dsn, min_size=1, max_size=5, command_timeout=10)
+        except (OSError, asyncpg.PostgresError) as exc:
+            # Not started without it: an index the gateway cannot reach could not forget a voter.
+            raise SearchUnavailable(f"SAMVAD_SEARCH_DATABASE_URL: cannot reach PostgreSQL ({exc})") from None
         async with pool.acquire() as conn:
             await conn.execute(SCHEMA)
         return cls(pool, store, keep_s)
