@@ -152,6 +152,10 @@ async def test_an_agents_shift_and_the_supervisors_view(browser, redis, telegram
             SHOTS.mkdir(parents=True, exist_ok=True)
             assert await _no_sideways_scroll(page)
             await page.screenshot(path=str(SHOTS / "agent.png"))
+            await page.set_viewport_size({"width": 800, "height": 1180})  # the same chat on a tablet
+            assert await _no_sideways_scroll(page) and await page.is_visible("#compose button[type=submit]")
+            await page.screenshot(path=str(SHOTS / "agent-tablet.png"))
+            await page.set_viewport_size({"width": 1280, "height": 900})
 
             # Close as resolved: the voter gets the satisfaction question and answers 5.
             told = len(fake.texts_to(7001))

@@ -17,7 +17,7 @@
     note_placeholder: ["निजी नोट: सिर्फ़ साथी देखेंगे, मतदाता नहीं", "Private note: only colleagues see it, never the voter"],
     add_note: ["निजी नोट जोड़ें", "Add private note"], note: ["निजी नोट", "private note"],
     transfer_to: ["किसे सौंपें", "Transfer to"], hindi_queue: ["हिन्दी कतार", "Hindi queue"], english_queue: ["अंग्रेज़ी कतार", "English queue"],
-    or_agent: ["या एजेंट का नाम", "or agent name"], transfer: ["सौंपें", "Transfer"], close_as: ["बंद करें:", "Close as"],
+    or_agent: ["या एजेंट का नाम", "or agent name"], transfer: ["सौंपें", "Transfer"], close_as: ["नतीजा", "Close as"],
     d_resolved: ["हल हो गया", "resolved"], d_callback_needed: ["कॉल-बैक चाहिए", "callback needed"], d_spam: ["स्पैम", "spam"],
     d_transferred: ["सौंपा गया", "transferred"],
     close_chat: ["चैट बंद करें", "Close chat"], supervisor: ["सुपरवाइज़र", "Supervisor"], breaches: ["SLA उल्लंघन", "SLA breaches"],
