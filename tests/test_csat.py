@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bot import keys
 from bot.app import ROUTER
 from bot.channels.webchat import voter_id
@@ -167,3 +169,33 @@ async def test_whatsapp_round_trip_as_an_interactive_list(make_whatsapp_gateway,
     answer = (await redis.xrange(keys.CSAT))[0][1]
     assert answer["score"] == "3" and answer["channel"] == "whatsapp" and answer["agent"] == "asha"
     assert wa_id not in str(answer)  # the conversation's hash, not the number
+
+
+@pytest.mark.rasa
+async def test_with_the_real_assistant_the_answer_never_reaches_rasa_and_the_next_question_does(
+    make_gateway, rasa_stack, redis
+) -> None:
+    gw = await make_gateway(rasa_url=rasa_stack["rasa_url"])
+    await _login(gw.client, redis)
+    voter = 5553018
+    conv = f"tg:{voter}"
+    await gw.post_update(text_update(1, voter, "मुझे किसी इंसान से बात करनी है"))
+    await gw.idle()
+    assert await redis.hget(keys.voter(conv), "mode") == "queued"
+    taken = await (await gw.client.post("/console/api/take", json={})).json()
+    assert taken["chat"]["conversation_id"] == conv
+    await gw.client.post(f"/console/api/chats/{conv}/messages", json={"text": "बताइए, क्या मदद करूँ?"})
+    closed = await (await gw.client.post(f"/console/api/chats/{conv}/close", json={"disposition": "resolved"})).json()
+    assert closed["csat_asked"] is True
+    await gw.post_update(callback_update(2, voter, "/csat_5"))
+    await gw.idle()
+    assert gw.telegram.texts_to(voter)[-1] == TEXTS.get("csat_thanks", "hi")
+    rasa = gw.app[ROUTER].rasa
+    assert "/csat_5" not in [text for text, _ in await rasa.user_intents(conv)]  # the gateway took it
+    # The assistant answers the voter's next question as usual.
+    before = len(gw.telegram.texts_to(voter))
+    await gw.post_update(text_update(3, voter, "वोट डालने के लिए कौन सा पहचान पत्र ले जाऊं?"))
+    await gw.idle()
+    replies = gw.telegram.texts_to(voter)[before:]
+    assert any("आधार" in r for r in replies), replies
+    assert (await redis.xrange(keys.CSAT))[0][1]["score"] == "5"
