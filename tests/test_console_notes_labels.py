@@ -149,3 +149,24 @@ async def test_every_console_route_needs_a_session(make_gateway) -> None:
         assert resp.status == 401 or (path == "/console/api/logout" and resp.status == 200), (route.method, path)
         checked += 1
     assert checked >= 25
+
+
+async def test_a_chat_transferred_to_an_agent_reaches_their_console_live(make_gateway, redis) -> None:
+    import aiohttp
+
+    gateway = await make_gateway()
+    await _held_chat(gateway, redis)  # asha holds it
+    origin = {"Origin": "http://127.0.0.1:8080"}
+    base = str(gateway.client.make_url("")).rstrip("/")
+    jar = aiohttp.CookieJar(unsafe=True)  # the gateway is at an IP address
+    async with aiohttp.ClientSession(headers=origin, cookie_jar=jar) as ravi:  # ravi's own browser, with his own cookie
+        login = await ravi.post(f"{base}/console/api/login", json={"name": "ravi", "password": PASSWORD})
+        assert login.status == 200
+        ws = await ravi.ws_connect(f"{base}/console/ws", headers=origin)
+        assert (await ws.receive_json())["type"] == "queues"
+        moved = await gateway.client.post(f"/console/api/chats/{CONV}/transfer", json={"agent": "ravi"})
+        assert moved.status == 200
+        while (event := await ws.receive_json(timeout=10))["type"] != "assigned":
+            pass
+        assert event["conversation_id"] == CONV and event["agent"] == "ravi" and event["offer"] is False
+        await ws.close()

@@ -293,6 +293,7 @@ class Console:
                 await self.conversations.transfer_to_agent(assignment, target.name)
             except InvalidTransition:
                 return _error(409, "this chat is no longer yours")
+            await self.assigner.announce(assignment.conversation_id, target.name)  # their console alerts them
         elif body.get("language") in self.queue.languages:
             signal = HandoffSignal(reason=HandoffReason.ASK_HUMAN, topic=assignment.topic, language=body["language"])
             try:

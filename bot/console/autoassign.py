@@ -93,9 +93,19 @@ class AutoAssigner:
         fields = {"agent": agent, "at": str(at), "tried": json.dumps(tried)}
         await self.redis.hset(keys.offer(conversation_id), mapping=fields)  # type: ignore[arg-type]
         await self.redis.zadd(keys.OFFERS, {conversation_id: at + self.offer_s})
-        event = {"type": "assigned", "agent": agent, "conversation_id": conversation_id, "at": at}
-        await self.redis.publish(keys.CONSOLE_EVENTS, json.dumps(event))
+        await self.announce(conversation_id, agent, offer=True)
         log.info("chat offered", agent=agent, conversation_id=conversation_id)
+
+    async def announce(self, conversation_id: str, agent: str, *, offer: bool = False) -> None:
+        """Tell `agent`'s console a chat is now theirs (pushed, or transferred to them): it alerts them."""
+        event = {
+            "type": "assigned",
+            "agent": agent,
+            "conversation_id": conversation_id,
+            "at": time.time(),
+            "offer": offer,
+        }
+        await self.redis.publish(keys.CONSOLE_EVENTS, json.dumps(event))
 
     async def _reoffer(self) -> int:
         due = cast(list[str], await self.redis.zrangebyscore(keys.OFFERS, "-inf", time.time()))

@@ -101,7 +101,8 @@
       if (msg.type === "queues") { renderQueues(msg.queues); document.dispatchEvent(new CustomEvent("samvad:queues")); }
       else if (msg.type === "assigned") {
         if (state.chats.indexOf(msg.conversation_id) < 0) state.chats.push(msg.conversation_id);
-        state.offers[msg.conversation_id] = true; renderChats(); refreshSla();
+        if (msg.offer) state.offers[msg.conversation_id] = true;  // pushed: to accept; transferred: already theirs
+        renderChats(); refreshSla();
         alertAgent(T("new_chat"), msg.conversation_id);
       } else if (msg.type === "voter_message") {
         if (state.current && state.current.conversation_id === msg.conversation_id) {
