@@ -234,6 +234,13 @@ async def test_auto_assignment_pushes_a_chat_with_an_alert_and_the_agent_accepts
         await site.voter_says(2, 7101, "हेलो? कोई है?")
         await page.wait_for_function(f"() => window.samvadAlerts > {alerts}")
         assert "कोई है?" in await page.inner_text("#transcript")
+        # A second chat is pushed; Alt+N goes to the next chat.
+        await site.voter_says(3, 7102, "नमस्ते")
+        await site.hand_off(7102)
+        await page.wait_for_function("() => document.querySelectorAll('#chats li').length === 2", timeout=15_000)
+        assert await page.inner_text("#chat-title") == "tg:7101"
+        await page.keyboard.press("Alt+n")
+        await page.wait_for_function("() => document.getElementById('chat-title').textContent === 'tg:7102'")
         assert errors == []
     finally:
         await site.server.close()
