@@ -35,19 +35,25 @@ async def fill(url: str, conversations: int, turns: int) -> None:
     try:
         await conn.execute(SCHEMA)
         start = datetime(2026, 11, 1, tzinfo=UTC)
-        rows, turn_rows = [], []
+        rows, turn_rows, chat_rows = [], [], []
         for n in range(conversations):
             ref = f"ref{n:08d}"
             closed = start + timedelta(minutes=n)
             rows.append((ref, f"tg:{n}", f"tg:{n}", "telegram", rng.choice(["hi", "en"]), "closed",
                          f"agent{n % 50}", rng.choice(["resolved", "spam", "callback_needed"]),
                          rng.sample(LABELS, rng.randint(0, 2)), closed, turns, 0.0, closed))  # fmt: skip
+            chat_rows.append((ref, f"{n}-0", rows[-1][6], rows[-1][7], rows[-1][8], closed))
             for t in range(turns):
                 text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 14)))
                 turn_rows.append((ref, t, rng.choice(["voter", "agent", "bot"]), "", closed, text))
         columns = ["ref", "conversation_id", "masked", "channel", "language", "state", "agent", "disposition",
                    "labels", "closed_at", "turn_count", "last_at", "updated_at"]  # fmt: skip
         await conn.copy_records_to_table("search_conversations", records=rows, columns=columns)
+        await conn.copy_records_to_table(
+            "search_chats",
+            records=chat_rows,
+            columns=["ref", "close_id", "agent", "disposition", "labels", "closed_at"],
+        )
         await conn.copy_records_to_table(
             "search_turns", records=turn_rows, columns=["ref", "n", "who", "agent", "at", "text"]
         )

@@ -147,3 +147,32 @@ async def test_without_a_database_search_is_503(redis) -> None:
         await _as(client, "asha")
         resp = await client.get("/console/api/search", params={"q": "x"})
         assert resp.status == 503 and "SAMVAD_SEARCH_DATABASE_URL" in (await resp.json())["error"]
+
+
+async def test_filters_match_any_earlier_chat_of_the_voter_and_the_open_one(client, redis) -> None:
+    """A voter's first chat: spam, by asha, labelled complaint; the second, open now, labelled registration."""
+    await _as(client, "asha")
+    conv = await _chat(client, Channel.TELEGRAM, "5151", ["पहली बार: गलत संदेश"])
+    await _close(client, conv, "complaint", "spam")
+    app = client.server.app
+    router = app[ROUTER]
+    await router.start_handoff(
+        await router.store.get(conv), HandoffSignal(reason=HandoffReason.ASK_HUMAN, language="hi")
+    )
+    await client.post("/console/api/take", json={})
+    await client.post(f"/console/api/chats/{conv}/labels", json={"label": "registration"})
+    search = app[CONSOLE].services.search
+    assert search is not None
+    await search.refresh_open(router.conversations, ["asha"])
+
+    async def refs(**params: str) -> list[str]:
+        return [r["ref"] for r in (await (await client.get("/console/api/search", params=params)).json())["results"]]
+
+    ref = ref_of(conv)
+    assert await refs(disposition="spam") == [ref]  # the earlier chat still counts
+    assert await refs(label="complaint") == [ref]
+    assert await refs(label="registration") == [ref]  # the open chat's label, from the refresh
+    assert await refs(agent="asha", disposition="spam", label="complaint") == [ref]
+    assert await refs(disposition="resolved") == []
+    assert await refs(agent="meera") == []
+    assert await refs(label="registration", disposition="spam") == []  # never the same chat

@@ -61,7 +61,18 @@ CREATE TABLE IF NOT EXISTS search_turns (
     tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED,
     PRIMARY KEY (ref, n)
 );
+CREATE TABLE IF NOT EXISTS search_chats (
+    ref text NOT NULL REFERENCES search_conversations (ref) ON DELETE CASCADE,
+    close_id text NOT NULL,
+    agent text NOT NULL DEFAULT '',
+    disposition text NOT NULL DEFAULT '',
+    labels text[] NOT NULL DEFAULT '{}',
+    closed_at timestamptz NOT NULL,
+    PRIMARY KEY (ref, close_id)
+);
 CREATE INDEX IF NOT EXISTS search_turns_tsv ON search_turns USING gin (tsv);
+CREATE INDEX IF NOT EXISTS search_chats_agent ON search_chats (agent, disposition);
+CREATE INDEX IF NOT EXISTS search_chats_labels ON search_chats USING gin (labels);
 CREATE INDEX IF NOT EXISTS search_conversations_labels ON search_conversations USING gin (labels);
 CREATE INDEX IF NOT EXISTS search_conversations_updated ON search_conversations (updated_at);
 """
@@ -109,16 +120,21 @@ class SearchIndex:
             return
         ref = ref_of(conversation_id)
         last_at = float(turns[-1].get("at") or 0)
-        if state != "closed":  # an open chat's refresh: skip it when nothing was said since the last one
+        labels = [label for label in meta.get("labels", "").split(",") if label]
+        if state != "closed":  # an open chat's refresh: skip it when nothing changed since the last one
             async with self.pool.acquire() as conn:
                 seen = await conn.fetchrow(
-                    "SELECT state, turn_count, last_at FROM search_conversations WHERE ref = $1", ref
+                    "SELECT state, turn_count, last_at, labels, agent FROM search_conversations WHERE ref = $1", ref
                 )
-            if seen is not None and tuple(seen) == (state, len(turns), last_at):
+            if (
+                seen is not None
+                and (seen["state"], seen["turn_count"], seen["last_at"], list(seen["labels"]))
+                == (state, len(turns), last_at, labels)
+                and seen["agent"] == (meta.get("agent") or seen["agent"])
+            ):
                 async with self.pool.acquire() as conn:
                     await conn.execute("UPDATE search_conversations SET updated_at = now() WHERE ref = $1", ref)
                 return
-        labels = [label for label in meta.get("labels", "").split(",") if label]
         closed_at = _when(time.time()) if state == "closed" else None
         rows = [
             (ref, n, str(t.get("who", "")), str(t.get("agent") or ""), _when(float(t.get("at") or 0)),
@@ -136,7 +152,7 @@ class SearchIndex:
                     channel = $4, language = $5, state = $6,
                     agent = CASE WHEN $7 = '' THEN search_conversations.agent ELSE $7 END,
                     disposition = CASE WHEN $6 = 'closed' THEN $8 ELSE search_conversations.disposition END,
-                    labels = CASE WHEN $6 = 'closed' THEN $9 ELSE search_conversations.labels END,
+                    labels = $9,
                     closed_at = COALESCE($10, search_conversations.closed_at),
                     turn_count = $11, last_at = $12, updated_at = now()
                 """,
@@ -144,6 +160,12 @@ class SearchIndex:
                 (profile.language.value if profile.language else meta.get("language", "")),
                 state, meta.get("agent", ""), meta.get("disposition", ""), labels, closed_at, len(turns), last_at,
             )  # fmt: skip
+            if state == "closed" and meta.get("close_id"):  # every chat of the voter, for the filters
+                await conn.execute(
+                    """INSERT INTO search_chats (ref, close_id, agent, disposition, labels, closed_at)
+                    VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING""",
+                    ref, meta["close_id"], meta.get("agent", ""), meta.get("disposition", ""), labels, closed_at,
+                )  # fmt: skip
             await conn.execute("DELETE FROM search_turns WHERE ref = $1", ref)
             await conn.copy_records_to_table(
                 "search_turns", records=rows, columns=["ref", "n", "who", "agent", "at", "text"]
@@ -176,7 +198,8 @@ class SearchIndex:
         done = 0
         for agent in agents:
             for conversation_id in await conversations.holds(agent):
-                await self.index(conversation_id, state="held", meta={"agent": agent})
+                on = sorted(cast(set[str], await self.store.redis.smembers(keys.labels(conversation_id))))
+                await self.index(conversation_id, state="held", meta={"agent": agent, "labels": ",".join(on)})
                 done += 1
         for language in conversations.queue.languages:
             for conversation_id in await conversations.queue.waiting(language):
@@ -207,19 +230,37 @@ class SearchIndex:
             args.append(value)
             return f"${len(args)}"
 
-        for column, value in (("agent", agent), ("disposition", disposition), ("language", language)):
-            if value:
-                where.append(f"c.{column} = {arg(value)}")
+        if language:
+            where.append(f"c.language = {arg(language)}")
         if state == "open":
             where.append("c.state IN ('waiting', 'held')")
         elif state == "closed":
             where.append("c.state = 'closed'")
+        # Agent, disposition, label and dates describe one chat: any closed chat of the voter's that matches
+        # them all, or the chat open now.
+        closed_chat, open_chat = ["h.ref = c.ref"], ["c.state IN ('waiting', 'held')"]
+        if agent:
+            value = arg(agent)
+            closed_chat.append(f"h.agent = {value}")
+            open_chat.append(f"c.agent = {value}")
+        if disposition:
+            closed_chat.append(f"h.disposition = {arg(disposition)}")
+            open_chat.append("FALSE")  # an open chat has no disposition yet
         if label:
-            where.append(f"{arg(label)} = ANY (c.labels)")
+            value = arg(label)
+            closed_chat.append(f"{value} = ANY (h.labels)")
+            open_chat.append(f"{value} = ANY (c.labels)")
         if since is not None:
-            where.append(f"COALESCE(c.closed_at, c.updated_at) >= {arg(since)}")
+            value = arg(since)
+            closed_chat.append(f"h.closed_at >= {value}")
+            open_chat.append(f"c.updated_at >= {value}")
         if until is not None:
-            where.append(f"COALESCE(c.closed_at, c.updated_at) < {arg(until)}")
+            value = arg(until)
+            closed_chat.append(f"h.closed_at < {value}")
+            open_chat.append(f"c.updated_at < {value}")
+        if len(closed_chat) > 1:
+            any_closed = f"EXISTS (SELECT 1 FROM search_chats h WHERE {' AND '.join(closed_chat)})"
+            where.append(f"({any_closed} OR ({' AND '.join(open_chat)}))")
         columns = "c.ref, c.masked, c.channel, c.language, c.state, c.agent, c.disposition, c.labels, c.closed_at"
         if text:
             query = f"plainto_tsquery('simple', {arg(text)})"
