@@ -64,7 +64,9 @@ def create_app(settings: Settings, *, telegram_polling: bool = False) -> web.App
         telegram_polling: serve Telegram by long polling instead of the webhook route.
     """
     console_origins = [settings.public_url, *settings.console_origins]
-    app = web.Application(middlewares=[error_middleware, csrf_middleware(console_origins)], client_max_size=1024 * 1024)
+    app = web.Application(
+        middlewares=[error_middleware, csrf_middleware(console_origins)], client_max_size=1024 * 1024
+    )
     app.on_response_prepare.append(security_headers(settings))
     app[SETTINGS] = settings
     app[SOCKETS] = weakref.WeakSet()

@@ -88,3 +88,4 @@ async def may_contact(redis: Redis, conversation_id: str) -> bool:
         pipe.sismember(keys.SUPPRESSED, conversation_hash(conversation_id))
         subscribed, suppressed = await pipe.execute()
     return bool(subscribed) and not suppressed
+

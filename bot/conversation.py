@@ -214,7 +214,9 @@ class Conversations:
 
     async def repair(self, older_than_s: float = REPAIR_AFTER_S) -> int:
         """Complete hand-offs that a crash interrupted (announced, but no stream entry); returns how many."""
-        due = cast(list[str], await self.redis.zrangebyscore(keys.HANDOFF_PENDING, "-inf", time.time() - older_than_s))
+        due = cast(
+            list[str], await self.redis.zrangebyscore(keys.HANDOFF_PENDING, "-inf", time.time() - older_than_s)
+        )
         repaired = 0
         for conversation_id in due:
             fields = cast(
@@ -405,3 +407,4 @@ class Conversations:
         for language in self.queue.languages:  # stale copies a crash left behind hold the id too
             await self.queue.drop_conversation(language, conversation_id)
         await self.redis.zrem(keys.HANDOFF_PENDING, conversation_id)
+

@@ -74,7 +74,7 @@ class DeadLetters:
         return bool(await self.redis.xdel(kind.key, entry_id))
 
     async def forget(self, conversation_id: str) -> int:
-        """ "Delete my data": remove the voter's entries from both streams; returns how many."""
+        """"Delete my data": remove the voter's entries from both streams; returns how many."""
         removed = 0
         for kind in DeadKind:
             start = "-"
@@ -97,6 +97,7 @@ class DeadLetters:
             await self.redis.lpop(keys.LEGACY_DEAD_LETTERS)  # only after it is in the stream
             moved += 1
         return moved
+
 
 
 def _read(raw: str) -> tuple[str, str]:

@@ -250,3 +250,4 @@ def run_lookups(args: argparse.Namespace) -> int:
         return 1
     print(f"{args.out}: {'updated' if changed else 'up to date'}")
     return 0
+

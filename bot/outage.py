@@ -119,7 +119,7 @@ class Outage:
         return escalated
 
     async def forget(self, conversation_id: str) -> int:
-        """ "Delete my data": drop the voter's held messages; returns how many."""
+        """"Delete my data": drop the voter's held messages; returns how many."""
         removed = 0
         for key in (keys.RETRY, keys.RETRY_PROCESSING):
             for raw in cast(list[str], await self.redis.lrange(key, 0, -1)):

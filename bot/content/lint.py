@@ -456,3 +456,4 @@ def run(args: argparse.Namespace) -> int:
     summary = f"{len(problems)} content problem(s)" if problems else "content lint: no problems"
     print(summary + ("" if not args.rasa else "; rasa data validate: " + ("failed" if failed else "clean")))
     return 1 if failed else 0
+

@@ -96,3 +96,4 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(f"Rasa at {settings.rasa_url} now runs {status.get('model_file')} (model id {status.get('model_id')})")
     return 0
+

@@ -193,3 +193,4 @@ def run(args: argparse.Namespace) -> int:
     if report.confusion_image:
         print(f"Confusion matrix: {report.confusion_image}")
     return 0
+

@@ -316,3 +316,4 @@ class HandoffQueue:
         """Tell every console the queue changed."""
         await self.refresh_depth(language)
         await self.redis.publish(keys.CONSOLE_EVENTS, json.dumps({"type": "queues", "language": language}))
+
