@@ -23,7 +23,10 @@ from bot.channels.webchat import SOCKETS, WEBCHAT, WebchatChannel
 from bot.channels.whatsapp import WhatsAppChannel, build_client
 from bot.console.api import Console
 from bot.console.auth import csrf_middleware
+from bot.console.search import REFRESH_S as SEARCH_REFRESH_S
+from bot.console.search import SearchIndex
 from bot.console.services import ConsoleServices, FollowUp
+from bot.console.sla import Thresholds
 from bot.conversation import Conversations
 from bot.deadletters import DeadKind, DeadLetters
 from bot.flood import FloodControl
@@ -75,9 +78,18 @@ def create_app(settings: Settings, *, telegram_polling: bool = False) -> web.App
     console = Console(
         public_url=settings.public_url,
         canned_file=settings.canned_file,
+        labels_file=settings.labels_file,
         secure_cookie=settings.public_url.startswith("https://"),
         extra_origins=settings.console_origins,
         trust_forwarded_for=settings.trust_forwarded_for,
+        sla=Thresholds(
+            settings.sla_first_reply_amber_s,
+            settings.sla_first_reply_red_s,
+            settings.sla_reply_amber_s,
+            settings.sla_reply_red_s,
+        ),
+        assignment_mode=settings.assignment,
+        offer_s=settings.auto_assign_offer_s,
     )
     app[CONSOLE] = console
     app.add_routes(console.routes())
@@ -164,12 +176,29 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     )
     outbox.add_sender(Channel.WEBCHAT, chat)
     app[WEBCHAT] = chat
+    search = None
+    if settings.search_database_url is not None:
+        search = await SearchIndex.open(
+            settings.search_database_url.get_secret_value(), store, keep_s=settings.transcript_ttl_s
+        )
+        router.on_erase.append(search.forget)  # "delete my data" takes the voter out of the index too
     app[CONSOLE].bind(
-        ConsoleServices(redis=redis, store=store, conversations=conversations, dead=dead, voice=router, rasa=rasa)
+        ConsoleServices(
+            redis=redis,
+            store=store,
+            conversations=conversations,
+            dead=dead,
+            voice=router,
+            rasa=rasa,
+            survey=router.survey,
+            search=search,
+        )
     )
     app[REDIS], app[RASA], app[ROUTER], app[SESSION] = redis, rasa, router, session
     yield
     await app[CONSOLE].events.close()
+    if search is not None:
+        await search.close()
     await router.lanes.close()
     await session.close()
     await redis.aclose()
@@ -249,7 +278,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     if resumed:
         log.info("resumed unfinished conversations", count=resumed)
     stop = asyncio.Event()
-    maintenance = _maintenance(router, settings)
+    maintenance = _maintenance(router, settings, app[CONSOLE])
     tasks = [asyncio.create_task(maintenance.run(stop), name="maintenance")]
     yield
     # Ask the loops to stop rather than cancel them mid-call: a cancelled Redis call can swallow the cancel.
@@ -261,7 +290,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
             log.warning("background task did not stop in time", task=task.get_name())
 
 
-def _maintenance(router: Router, settings: Settings) -> Maintenance:
+def _maintenance(router: Router, settings: Settings, console: Console) -> Maintenance:
     every = settings.rasa_retry_interval_s
     janitor_every = min(settings.agent_abandon_after_s / 4, 15.0)
     conversations = router.conversations
@@ -279,7 +308,20 @@ def _maintenance(router: Router, settings: Settings) -> Maintenance:
         Task("janitor", janitor_every, lambda: conversations.sweep(settings.agent_abandon_after_s)),
         Task("trim", 600.0, trim),
     ]
-    return Maintenance(router.redis, tasks, tick_s=min(every, janitor_every, settings.inbox_sweep_s))
+    tick_s = min(every, janitor_every, settings.inbox_sweep_s)
+    search = console.services.search
+    if search is not None:
+
+        async def refresh() -> int:
+            assert search is not None
+            agents = [agent.name for agent in await console.accounts.all()]
+            return await search.refresh_open(conversations, agents)
+
+        tasks.append(Task("search-index", SEARCH_REFRESH_S, refresh))
+    if settings.assignment == "auto":  # chats pushed to agents (bot/console/autoassign.py)
+        tasks.append(Task("auto-assign", settings.auto_assign_every_s, console.assigner.round))
+        tick_s = min(tick_s, settings.auto_assign_every_s)
+    return Maintenance(router.redis, tasks, tick_s=tick_s)
 
 
 async def _close_sockets(app: web.Application) -> None:

@@ -17,6 +17,7 @@ import structlog
 from aiohttp import web
 
 from bot import electoral, logs
+from bot.console.labels import LabelsFileError
 from bot.content import cli as content_cli
 from bot.outreach import cli as outreach_cli
 from bot.settings import DEFAULT_RASA_TOKEN, SettingsError
@@ -129,7 +130,11 @@ def serve_gateway(*, polling: bool) -> int:
     for warning in settings.warnings():
         structlog.get_logger(__name__).warning("unsafe setting", detail=warning)
     polling = polling or (settings.telegram_enabled and not settings.webhook_url)
-    web.run_app(create_app(settings, telegram_polling=polling), host=settings.host, port=settings.port, print=None)
+    try:
+        app = create_app(settings, telegram_polling=polling)
+    except LabelsFileError as exc:  # one line that names the setting and the label, no traceback
+        raise SettingsError([f"SAMVAD_LABELS_FILE: {exc}"]) from None
+    web.run_app(app, host=settings.host, port=settings.port, print=None)
     return 0
 
 

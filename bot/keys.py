@@ -54,6 +54,11 @@ def personal(conversation_id: str) -> list[str]:
         voter_rate(conversation_id),
         voter_slow_down(conversation_id),
         deliveries(conversation_id),
+        # the console's (issue 18): agents' private notes, labels, an open satisfaction question, an offer
+        notes(conversation_id),
+        labels(conversation_id),
+        csat_asked(conversation_id),
+        offer(conversation_id),
     ]
 
 
@@ -290,3 +295,38 @@ def ip_slow_down(address: str) -> str:
 def login_failures_ip(address: str) -> str:
     """Counter with a TTL: console login attempts from one IP address, on any account."""
     return f"{PREFIX}:console:failures:ip:{address}"
+
+
+# --- the console for a call-centre shift (issue 18; docs/console.md) -----------------------------------
+
+
+def notes(conversation_id: str) -> str:
+    """List of JSON private notes agents wrote on the conversation (text, agent, at); never sent to the voter."""
+    return f"{PREFIX}:notes:{{{conversation_id}}}"
+
+
+def labels(conversation_id: str) -> str:
+    """Set: the labels agents put on the conversation (names from labels.yml)."""
+    return f"{PREFIX}:labels:{{{conversation_id}}}"
+
+
+def csat_asked(conversation_id: str) -> str:
+    """String with a 24 h TTL: the voter was asked the satisfaction question (never twice a day)."""
+    return f"{PREFIX}:csat:asked:{{{conversation_id}}}"
+
+
+def offer(conversation_id: str) -> str:
+    """Hash: the agent a chat was pushed to by auto-assignment and when, until they accept it."""
+    return f"{PREFIX}:offer:{{{conversation_id}}}"
+
+
+# Stream, trimmed by age: one entry per closed chat (conversation hash, agent, language, disposition, labels,
+# handle and first-response seconds), for the supervisor's reports. No conversation id.
+CLOSES = f"{PREFIX}:console:closes"
+# Stream, trimmed by age: satisfaction answers (close id, conversation hash, agent, language, score 1-5).
+CSAT = f"{PREFIX}:console:csat"
+# Sorted set: conversations with an open auto-assignment offer, scored by when it lapses (bot/console/autoassign.py).
+OFFERS = f"{PREFIX}:console:offers"
+AUTOASSIGN_LOCK = f"{PREFIX}:console:autoassign:lock"  # redis-py Lock: one assignment round at a time
+AUTOASSIGN_TURN = f"{PREFIX}:console:autoassign:turn"  # counter: where the round robin starts next
+SEARCH_FORGET = f"{PREFIX}:console:search:forget"  # set of search refs (hashes) still to delete from the index

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import structlog
@@ -19,6 +20,8 @@ from redis.asyncio import Redis
 from bot import keys, metrics, pubsub
 from bot.consent import withdraw
 from bot.conversation import Conversations
+from bot.csat import Survey
+from bot.csat import is_payload as is_csat_button
 from bot.deadletters import DeadKind, DeadLetters
 from bot.errors import InvalidTransition, RasaUnavailable
 from bot.handoff import HandoffReason, HandoffSignal
@@ -103,6 +106,8 @@ class Router:
             max_age_s=retry_max_age_s,
         )
         self.positions = Positions(redis, conversations.queue, store, outbox, texts)
+        self.survey = Survey(redis, store, outbox, texts)
+        self.on_erase: list[Callable[[str], Awaitable[None]]] = []  # e.g. the console's search index
 
     async def accept(self, message: InboundMessage, *, once: str | None = None) -> bool:
         """Store the message durably, then make sure its conversation is being worked.
@@ -185,6 +190,10 @@ class Router:
             await self._to_people(say, text)
         elif text == BACK_TO_BOT_PAYLOAD:
             await say.text_named("welcome_back")
+        elif (profile.csat_pending or is_csat_button(text)) and await self.survey.answer(
+            profile, language, text, batch
+        ):
+            pass  # the answer to the satisfaction question, recorded and thanked; not the assistant's
         else:
             text = COMMAND_PAYLOADS.get(text, text) if message.kind is Kind.COMMAND else text
             await self._ask_assistant(say, text, message)
@@ -264,6 +273,8 @@ class Router:
         await self.store.erase(conversation_id)
         await self.outage.forget(conversation_id)
         await self.dead.forget(conversation_id)
+        for forget in self.on_erase:
+            await forget(conversation_id)
         try:
             await self.rasa.forget(conversation_id)
         except RasaUnavailable as exc:

@@ -147,6 +147,24 @@ class Settings(BaseSettings):
     # Rasa down this long with a voter's message held: the conversation goes to a person.
     rasa_down_handoff_after_s: float = Field(60.0, gt=0)
     canned_file: Path = ROOT / "canned_responses.yml"
+    # The labels agents may put on a chat (docs/console.md); a malformed file stops start-up.
+    labels_file: Path = ROOT / "labels.yml"
+    # SLA timers in the console (seconds): how long a voter has waited for the first reply from a person
+    # (since joining the queue) and for the latest (since their oldest unanswered message) before the chat
+    # turns amber, then red; red chats are the supervisor's breaches.
+    sla_first_reply_amber_s: float = Field(120.0, gt=0)
+    sla_first_reply_red_s: float = Field(300.0, gt=0)
+    sla_reply_amber_s: float = Field(90.0, gt=0)
+    sla_reply_red_s: float = Field(240.0, gt=0)
+    # "pull": agents press "Take next". "auto": new chats are pushed to available agents who speak the
+    # voter's language, round robin, up to each one's capacity; one not accepted within
+    # AUTO_ASSIGN_OFFER_S goes to the next agent.
+    assignment: Literal["pull", "auto"] = "pull"
+    # PostgreSQL for the console's search (full-text, masked copies of transcripts), e.g.
+    # postgresql://samvad@127.0.0.1:5432/samvad. Unset: no search. Set but unreachable: the gateway does not start.
+    search_database_url: SecretStr | None = Field(None, validation_alias=_env("SEARCH_DATABASE_URL"))
+    auto_assign_offer_s: float = Field(45.0, gt=0)
+    auto_assign_every_s: float = Field(2.0, gt=0)
 
     # Outreach (campaigns): messages per second over all chats, no more than Telegram's ~30/s;
     # at most this many sends in flight; no outreach inside the quiet hours (India time).
@@ -202,6 +220,15 @@ class Settings(BaseSettings):
     def _valid_quiet_hours(cls, window: str) -> str:
         AgentHours(window)  # raises a clear ValueError
         return window
+
+    @model_validator(mode="after")
+    def _sla_order(self) -> Settings:
+        for name in ("first_reply", "reply"):
+            amber, red = getattr(self, f"sla_{name}_amber_s"), getattr(self, f"sla_{name}_red_s")
+            if amber >= red:
+                var = f"SAMVAD_SLA_{name.upper()}"
+                raise ValueError(f"{var}_AMBER_S ({amber:g}) must be below {var}_RED_S ({red:g})")
+        return self
 
     @model_validator(mode="after")
     def _whatsapp_complete(self) -> Settings:

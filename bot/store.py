@@ -32,6 +32,8 @@ class VoterProfile(BaseModel):
     queue_token: str | None = None
     # Messages held while Rasa was down, not replayed yet (written only by bot.outage).
     held: int = 0
+    # Written only by bot.csat: the satisfaction question the voter has not answered yet (JSON).
+    csat_pending: str | None = None
 
     @property
     def stranded(self) -> bool:
@@ -79,6 +81,7 @@ class VoterStore:
     def __init__(self, redis: Redis, *, transcript_ttl_s: int, transcript_max_turns: int, dedup_ttl_s: int) -> None:
         self.redis = redis
         self._transcript_ttl_s = transcript_ttl_s
+        self.transcript_ttl_s = transcript_ttl_s
         self._transcript_max_turns = transcript_max_turns
         self.dedup_ttl_s = dedup_ttl_s
         self._arrive = redis.register_script(_ARRIVE)
@@ -169,6 +172,7 @@ def _profile(conversation_id: str, raw: dict[str, str]) -> VoterProfile:
         queue_entry=raw.get("queue_entry") or None,
         queue_token=raw.get("queue_token") or None,
         held=int(raw.get("held") or 0),
+        csat_pending=raw.get("csat_pending") or None,
     )
 
 

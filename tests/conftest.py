@@ -50,6 +50,8 @@ CLUSTER_MODULES = {
     "test_outreach_sender",
     "test_console",
     "test_console_events",
+    "test_console_autoassign",
+    "test_console_notes_labels",
     "test_telegram_webhook",
     "test_webchat",
     "test_outage",

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import re
 import statistics
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,16 +19,27 @@ from aiohttp import WSMsgType, web
 
 from bot.console.accounts import Accounts, Agent, Role
 from bot.console.auth import COOKIE, Auth, LoginThrottled, client_address, origin_of
+from bot.console.autoassign import AssignViews, AutoAssigner
+from bot.console.callbacks import CallbackViews
+from bot.console.closing import Closings
 from bot.console.dead_letters import DeadLetterViews
+from bot.console.export import ExportViews
 from bot.console.follow_up import FollowUpViews
+from bot.console.http import error as _error
+from bot.console.http import http_error as _http
+from bot.console.http import json_body as _json
+from bot.console.labels import Labels, LabelViews, load_labels
 from bot.console.media import MediaViews
+from bot.console.notes import Notes, NoteViews
+from bot.console.reports import ReportViews
+from bot.console.search_views import SearchViews
 from bot.console.services import ConsoleServices
+from bot.console.sla import SlaViews, Thresholds
 from bot.console.ws import EventHub
 from bot.errors import InvalidTransition, WindowClosed
 from bot.handoff import HandoffReason, HandoffSignal
 from bot.handoff.queue import Disposition
-from bot.keys import CALLBACKS, CONSOLE_EVENTS, agent_chats, agent_presence, callback_status
-from bot.redis_client import stream_entries
+from bot.keys import CONSOLE_EVENTS, agent_chats, agent_presence
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -42,7 +50,6 @@ STATIC_DIR = Path(__file__).with_name("static")
 PRESENCE_TTL_S = 30
 HEARTBEAT_S = 10
 MAX_AGENT_TEXT = 4000
-STREAM_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
 
 
 class Console:
@@ -54,13 +61,21 @@ class Console:
         *,
         public_url: str,
         canned_file: Path,
+        labels_file: Path,
         secure_cookie: bool,
         extra_origins: list[str] | None = None,
         trust_forwarded_for: bool = False,
+        sla: Thresholds | None = None,
+        assignment_mode: str = "pull",
+        offer_s: float = 45.0,
     ) -> None:
+        self.assignment_mode, self._offer_s = assignment_mode, offer_s
         self.origins = frozenset({origin_of(public_url), *(origin_of(o) for o in extra_origins or [])})
         self._canned_file = canned_file
+        self._labels = load_labels(labels_file)  # a bad file stops start-up, naming the label
         self.follow_up = FollowUpViews(self)
+        self.callbacks = CallbackViews(self)
+        self.sla = SlaViews(self, sla or Thresholds(120, 300, 90, 240))
         self._secure = secure_cookie
         self._trust_forwarded_for = trust_forwarded_for
 
@@ -73,6 +88,12 @@ class Console:
         self.queue = services.conversations.queue
         self.auth = Auth(services.redis, self.accounts)
         self.events = EventHub(services.redis, CONSOLE_EVENTS)
+        self.notes = Notes(services.redis, services.store.transcript_ttl_s)
+        self.labels = Labels(services.redis, self._labels)
+        self.closings = Closings(services.redis, services.store, services.survey)
+        if services.search is not None:  # a finished chat goes to the search index
+            self.closings.after.append(services.search.after_close)
+        self.assigner = AutoAssigner(services.redis, services.conversations, self.accounts, self._offer_s)
 
     def routes(self) -> list[web.AbstractRouteDef]:
         return [
@@ -90,11 +111,17 @@ class Console:
             web.post("/console/api/chats/{conv}/transfer", self.transfer),
             web.get("/console/api/canned", self.canned),
             web.get("/console/api/supervisor", self.supervisor),
-            web.get("/console/api/callbacks", self.callbacks),
+            *self.callbacks.routes(),
             *DeadLetterViews(self).routes(),
+            *NoteViews(self).routes(),
+            *LabelViews(self).routes(),
+            *self.sla.routes(),
+            *AssignViews(self).routes(),
+            *ReportViews(self).routes(),
+            *ExportViews(self).routes(),
+            *SearchViews(self).routes(),
             *MediaViews(self).routes(),
             *self.follow_up.routes(),
-            web.post("/console/api/callbacks/{entry}", self.callback_done),
             web.get("/console/ws", self.websocket),
         ]
 
@@ -145,7 +172,9 @@ class Console:
         agent = await self._agent(request)
         chats = await self.conversations.holds(agent.name)
         presence = await self.redis.get(agent_presence(agent.name)) or "offline"
-        return web.json_response({**_agent_json(agent), "presence": presence, "chats": chats})
+        return web.json_response(
+            {**_agent_json(agent), "presence": presence, "chats": chats, "assignment": self.assignment_mode}
+        )
 
     async def presence(self, request: web.Request) -> web.Response:
         agent = await self._agent(request)
@@ -198,6 +227,8 @@ class Console:
             "reason": assignment.reason if assignment else None,
             "topic": assignment.topic if assignment else None,
             "agent": assignment.agent if assignment else None,
+            "labels": await self.labels.of(conversation_id),
+            "notes": await self.notes.list(conversation_id),  # private: shown to staff, never sent to the voter
             "transcript": [
                 {k: t.get(k) for k in ("who", "text", "at", "intent", "agent", "media", "undelivered") if k in t}
                 for t in turns
@@ -231,19 +262,24 @@ class Console:
         assignment = await self._held(request, agent)
         try:
             disposition = Disposition((await _json(request)).get("disposition", ""))
+            if disposition is Disposition.TRANSFERRED:
+                raise ValueError(disposition)  # a transfer is recorded by the transfer itself
         except ValueError:
             return _error(400, "disposition must be one of " + ", ".join(d.value for d in Disposition))
+        labels = await self.labels.of(assignment.conversation_id)
         try:
             handle_s = await self.conversations.close(assignment, disposition)
         except InvalidTransition:
             return _error(409, "this chat is no longer yours")
+        close_id = await self.closings.record(assignment, disposition, handle_s, labels)
         try:
             await self.services.voice.back_to_bot(
                 assignment.conversation_id, ask_callback=disposition is Disposition.CALLBACK_NEEDED
             )
         except WindowClosed:  # WhatsApp, voter silent for 24 h: the assistant is back; the voter hears it next time
             log.info("closed without telling the voter: the WhatsApp window is closed")
-        return web.json_response({"ok": True, "handle_s": round(handle_s, 1)})
+        asked = await self.closings.ask(assignment, disposition, close_id)
+        return web.json_response({"ok": True, "handle_s": round(handle_s, 1), "labels": labels, "csat_asked": asked})
 
     async def transfer(self, request: web.Request) -> web.Response:
         agent = await self._agent(request)
@@ -257,6 +293,7 @@ class Console:
                 await self.conversations.transfer_to_agent(assignment, target.name)
             except InvalidTransition:
                 return _error(409, "this chat is no longer yours")
+            await self.assigner.announce(assignment.conversation_id, target.name)  # their console alerts them
         elif body.get("language") in self.queue.languages:
             signal = HandoffSignal(reason=HandoffReason.ASK_HUMAN, topic=assignment.topic, language=body["language"])
             try:
@@ -271,51 +308,6 @@ class Console:
         await self._agent(request)
         raw = yaml.safe_load(self._canned_file.read_text(encoding="utf-8")) or {}
         return web.json_response({"canned": raw.get("canned") or []})
-
-    # --- call-back requests ---------------------------------------------------------------------
-
-    async def callbacks(self, request: web.Request) -> web.Response:
-        """Open call-back requests, oldest first, for staff who phone voters back."""
-        await self._agent(request)
-        return web.json_response({"callbacks": await self._open_callbacks()})
-
-    async def _open_callbacks(self) -> list[dict[str, Any]]:
-        redis = self.redis
-        found = []
-        for entry_id, fields in stream_entries(await redis.xrange(CALLBACKS, count=500)):
-            if await redis.exists(callback_status(entry_id)):
-                continue
-            try:
-                transcript = json.loads(fields.get("transcript") or "[]")
-            except ValueError:
-                transcript = []
-            found.append(
-                {"id": entry_id, **{k: v for k, v in fields.items() if k != "transcript"}, "transcript": transcript}
-            )
-        return found
-
-    async def callback_done(self, request: web.Request) -> web.Response:
-        agent = await self._agent(request)
-        entry_id = request.match_info["entry"]
-        if not STREAM_ID.fullmatch(entry_id):  # Redis would refuse it with an error
-            return _error(404, "no such call-back request")
-        body = await _json(request)
-        if body.get("status") not in ("done", "failed"):
-            return _error(400, 'status must be "done" or "failed"')
-        redis = self.redis
-        if not await redis.xrange(CALLBACKS, min=entry_id, max=entry_id):
-            return _error(404, "no such call-back request")
-        note = str(body.get("note", ""))[:500]
-        created = await redis.hsetnx(callback_status(entry_id), "status", body["status"])
-        if not created:
-            return _error(409, "someone already marked this call-back")
-        await redis.hset(callback_status(entry_id), mapping={"by": agent.name, "at": str(time.time()), "note": note})
-        # The number was kept only for the call: drop it from the request now.
-        fields = stream_entries(await redis.xrange(CALLBACKS, min=entry_id, max=entry_id))[0][1]
-        await redis.hset(callback_status(entry_id), mapping={"language": fields.get("language", "")})
-        await redis.expire(callback_status(entry_id), 90 * 24 * 3600)
-        await redis.xdel(CALLBACKS, entry_id)
-        return web.json_response({"ok": True})
 
     # --- supervisor view ------------------------------------------------------------------------
 
@@ -343,7 +335,7 @@ class Console:
                     "dispositions": await self.queue.dispositions_today(),
                 },
                 "dead_letters": await self.queue.dead_letters(),
-                "callbacks_open": len(await self._open_callbacks()),
+                "callbacks_open": len(await self.callbacks.open()),
             }
         )
 
@@ -377,6 +369,8 @@ class Console:
             if event["type"] == "voter_message":
                 if await self.redis.sismember(agent_chats(agent.name), event["conversation_id"]):
                     await ws.send_json(event)
+            elif event["type"] == "assigned" and event.get("agent") == agent.name:
+                await ws.send_json(event)  # auto-assignment pushed a chat to this agent
             elif event["type"] == "queues":
                 await ws.send_json({"type": "queues", "queues": await self._queue_figures()})
 
@@ -404,21 +398,3 @@ def _annotate_intents(turns: list[dict[str, Any]], intents: list[tuple[str, str]
 
 def _agent_json(agent: Agent) -> dict[str, Any]:
     return {"name": agent.name, "role": agent.role.value, "languages": agent.languages, "capacity": agent.capacity}
-
-
-def _http(exc: type[web.HTTPException], message: str) -> web.HTTPException:
-    return exc(text=json.dumps({"error": message}), content_type="application/json")
-
-
-def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
-
-
-async def _json(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except (ValueError, RecursionError):  # RecursionError: JSON nested too deep for the parser
-        raise _http(web.HTTPBadRequest, "body must be JSON") from None
-    if not isinstance(body, dict):
-        raise _http(web.HTTPBadRequest, "body must be a JSON object")
-    return body

@@ -7,7 +7,9 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
+from bot.console.search import SearchIndex
 from bot.conversation import Conversations
+from bot.csat import Survey
 from bot.deadletters import DeadKind, DeadLetters
 from bot.rasa_client import RasaClient
 from bot.store import VoterStore
@@ -52,6 +54,8 @@ class ConsoleServices:
     dead: DeadLetters
     voice: Voice
     rasa: RasaClient
+    survey: Survey | None = None  # the satisfaction question after a resolved close
+    search: SearchIndex | None = None  # PostgreSQL full-text search, when SAMVAD_SEARCH_DATABASE_URL is set
     # channel value -> where its media comes from; filled in as channels start
     media: dict[str, MediaSource] = field(default_factory=dict)
     # channel value -> the follow-up template agents may send when the reply window closed
