@@ -15,7 +15,7 @@ from bot.conversation import Conversations
 from bot.errors import InvalidTransition
 from bot.handoff import HandoffReason, HandoffSignal
 from bot.handoff.queue import Disposition, HandoffQueue
-from tests.conftest import redis_url
+from tests.conftest import another_client
 from tests.helpers.voters import enqueue
 
 PASSWORD = "correct horse battery"
@@ -88,7 +88,7 @@ async def test_five_agents_racing_over_200_chats_never_double_assign(redis) -> N
     for conv, language in chats:
         await enqueue(setup, conv, signal(language))
 
-    clients = [aioredis.Redis.from_url(redis_url(), decode_responses=True) for _ in range(10)]
+    clients = [another_client() for _ in range(10)]
     replicas = [AutoAssigner(c, Conversations(c, HandoffQueue(c)), Accounts(c), offer_s=30) for c in clients[:5]]
     accepted: dict[str, list[str]] = defaultdict(list)
     closed: Counter[str] = Counter()
