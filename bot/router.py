@@ -22,6 +22,7 @@ from bot.conversation import Conversations
 from bot.deadletters import DeadKind, DeadLetters
 from bot.errors import InvalidTransition, RasaUnavailable
 from bot.handoff import HandoffReason, HandoffSignal
+from bot.clock import time_range
 from bot.handoff.hours import AgentHours
 from bot.handoff.positions import Positions
 from bot.lanes import Lanes
@@ -250,7 +251,8 @@ class Router:
             await self.erase(say.profile.conversation_id, say.batch)
 
     async def _closed(self, say: Say) -> None:
-        closed = self.texts.get("handoff_closed", say.language.value).format(hours=self.hours.window)
+        hours = time_range(self.hours.start, self.hours.end, say.language.value)
+        closed = self.texts.get("handoff_closed", say.language.value).format(hours=hours)
         await say.text(closed, self._offer(say.language))
 
     async def erase(self, conversation_id: str, batch: TurnBatch | None = None) -> None:

@@ -437,7 +437,7 @@ async def test_schedule_for_a_constituency_in_hindi() -> None:
     assert messages[0]["constituency"] == "वाराणसी"
     assert messages[0]["state"] == "उत्तर प्रदेश"
     assert messages[0]["poll_date"] == "सोमवार, 7 मई 2029"
-    assert (messages[0]["phase"], messages[0]["poll_close"]) == (2, "18:00")
+    assert (messages[0]["phase"], messages[0]["poll_close"]) == (2, "शाम 6 बजे")
     assert slot_events(events) == {"constituency": "Varanasi"}
 
 
