@@ -43,7 +43,7 @@ async def test_outside_agent_hours_the_voter_is_offered_a_call_back_and_nothing_
     gw.app[ROUTER].hours = AgentHours("09:00-09:01", closed_day)
     router, profile = await queued_voter(gw, 5552003, "en")
     sent = gw.telegram.sent[-1]
-    assert "09:00-09:01" in sent.text
+    assert "from 9 AM to 9:01 AM" in sent.text  # the agent hours, said the way people say them (bot/clock.py)
     payloads = [b["callback_data"] for row in sent.reply_markup["inline_keyboard"] for b in row]  # type: ignore[index]
     assert payloads == ["/request_callback", "/continue_with_bot"]
     assert await router.conversations.queue.depth("en") == 0
