@@ -273,6 +273,8 @@ async def test_handoff_abandons_an_active_form() -> None:
         ("ABC 123 4567", {}, {"epic_number": "ABC1234567", "requested_slot": None}),
         ("pin 800 001", {"pin_code": "800 001"}, {"pin_code": "800001", "requested_slot": None}),
         ("८००००१", {}, {"pin_code": "800001", "requested_slot": None}),
+        # An old card's number: accepted as an EPIC number, not read as a PIN code.
+        ("purana card UP/01/234/1234567", {}, {"epic_number": "UP/01/234/1234567", "requested_slot": None}),
     ],
 )
 async def test_polling_form_reads_epic_or_pin(text: str, candidates: dict[str, Any], expected: dict[str, Any]) -> None:
