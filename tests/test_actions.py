@@ -347,7 +347,7 @@ async def test_unknown_epic_points_to_official_sources(store: aioredis.Redis) ->
     assert responses(messages) == ["utter_station_not_found"]
     assert slot_events(events) == {"epic_number": None}
     text = next(v for v in DOMAIN["responses"]["utter_station_not_found"] if v["condition"][0]["value"] == "en")
-    for pointer in ("voters.eci.gov.in", "electoralsearch.eci.gov.in", "Voter Helpline", "1950"):
+    for pointer in ("voters.eci.gov.in", "electoralsearch.eci.gov.in", "ECINET", "1950"):
         assert pointer in text["text"]
     assert text["buttons"][0]["payload"] == "/ask_human"
 

@@ -59,7 +59,7 @@ async def test_a_long_wait_brings_the_offer_and_the_voter_can_go_back_to_the_bot
     await gw.idle()
     assert await router.conversations.queue.depth("hi") == 0
     assert await redis.hget(keys.voter(profile.conversation_id), "mode") == "bot"
-    assert "सहायक" in gw.telegram.texts_to(5552004)[-1]  # welcome back, in Hindi
+    assert "बॉट" in gw.telegram.texts_to(5552004)[-1]  # welcome back, in Hindi
 
 
 async def test_a_long_rasa_outage_hands_the_voter_to_people_without_replaying_twice(make_gateway, redis) -> None:
