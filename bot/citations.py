@@ -88,7 +88,9 @@ def parse(data: Any) -> Citations:
             checked_by=str(raw.get("checked_by") or ""),
         )
     for file, answers in (data.get("answers") or {}).items():
-        citations.answers[str(file)] = {str(name): [str(k) for k in keys or []] for name, keys in (answers or {}).items()}
+        citations.answers[str(file)] = {
+            str(name): [str(k) for k in keys or []] for name, keys in (answers or {}).items()
+        }
     for file, names in (data.get("no_facts") or {}).items():
         citations.no_facts[str(file)] = [str(name) for name in names or []]
     return citations

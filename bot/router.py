@@ -17,12 +17,12 @@ import structlog
 from redis.asyncio import Redis
 
 from bot import keys, metrics
+from bot.clock import time_range
 from bot.consent import withdraw
 from bot.conversation import Conversations
 from bot.deadletters import DeadKind, DeadLetters
 from bot.errors import InvalidTransition, RasaUnavailable
 from bot.handoff import HandoffReason, HandoffSignal
-from bot.clock import time_range
 from bot.handoff.hours import AgentHours
 from bot.handoff.positions import Positions
 from bot.lanes import Lanes

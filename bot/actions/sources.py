@@ -64,5 +64,7 @@ class ActionTellSource(Action):
         if not dated:
             dispatcher.utter_message(response="utter_source_general")
             return []
-        dispatcher.utter_message(response="utter_source", sources="\n".join(lines), checked=long_date(min(dated), language))
+        dispatcher.utter_message(
+            response="utter_source", sources="\n".join(lines), checked=long_date(min(dated), language)
+        )
         return []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+
 from yaml.nodes import Node, ScalarNode
 
 from bot.content.sources import Content, _compose, line_of, mapping, sequence, string

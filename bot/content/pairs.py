@@ -50,19 +50,28 @@ def check_pair(pair: Pair) -> Iterator[Problem]:
     where = (hi.path, hi.line)
     hi_numbers, en_numbers = numbers(hi.text), numbers(en.text)
     if hi_numbers != en_numbers:
-        yield Problem(*where, "pair-numbers",
-                      f"'{pair.key}': the numbers differ; only in Hindi: {_listed(hi_numbers - en_numbers)}; only in "
-                      f"English: {_listed(en_numbers - hi_numbers)}. Write each number as digits in both")  # fmt: skip
+        yield Problem(
+            *where,
+            "pair-numbers",
+            f"'{pair.key}': the numbers differ; only in Hindi: {_listed(hi_numbers - en_numbers)}; only in "
+            f"English: {_listed(en_numbers - hi_numbers)}. Write each number as digits in both",
+        )
     hi_links, en_links = links(hi.text), links(en.text)
     if hi_links != en_links:
-        yield Problem(*where, "pair-links",
-                      f"'{pair.key}': the links differ; only in Hindi: {_listed(hi_links - en_links)}; only in "
-                      f"English: {_listed(en_links - hi_links)}. Both languages point to the same pages")  # fmt: skip
+        yield Problem(
+            *where,
+            "pair-links",
+            f"'{pair.key}': the links differ; only in Hindi: {_listed(hi_links - en_links)}; only in "
+            f"English: {_listed(en_links - hi_links)}. Both languages point to the same pages",
+        )
     hi_items, en_items = list_items(hi.text), list_items(en.text)
     if hi_items != en_items:
-        yield Problem(*where, "pair-lists",
-                      f"'{pair.key}': the Hindi has {hi_items} list items, the English {en_items} (English line "
-                      f"{en.line}); one item per line in both, in the same order")  # fmt: skip
+        yield Problem(
+            *where,
+            "pair-lists",
+            f"'{pair.key}': the Hindi has {hi_items} list items, the English {en_items} (English line "
+            f"{en.line}); one item per line in both, in the same order",
+        )
 
 
 def check(pairs: list[Pair]) -> list[Problem]:

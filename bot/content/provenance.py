@@ -68,32 +68,49 @@ def _unknown(
 ) -> Iterator[Problem]:
     for key, page in known.pages.items():
         if not page.where:
-            yield Problem(SOURCES, lines.get(("pages", key), 1), "unknown-page",
-                          f"page '{key}' has neither a url nor a file: add the official page's address")  # fmt: skip
+            yield Problem(
+                SOURCES,
+                lines.get(("pages", key), 1),
+                "unknown-page",
+                f"page '{key}' has neither a url nor a file: add the official page's address",
+            )
     for file, entries in known.answers.items():
         for name, keys in entries.items():
             line = lines.get(("answers", file, name), 1)
             if name not in answers.get(file, {}):
-                yield Problem(SOURCES, line, "unknown-answer",
-                              f"{file} has no answer '{name}': fix the name, or remove the entry")  # fmt: skip
+                yield Problem(
+                    SOURCES, line, "unknown-answer", f"{file} has no answer '{name}': fix the name, or remove the entry"
+                )
             for key in keys:
                 if key not in known.pages:
-                    yield Problem(SOURCES, line, "unknown-page",
-                                  f"'{name}' cites page '{key}', which is not under `pages:`: add it there")  # fmt: skip
+                    yield Problem(
+                        SOURCES,
+                        line,
+                        "unknown-page",
+                        f"'{name}' cites page '{key}', which is not under `pages:`: add it there",
+                    )
     for file, names in known.no_facts.items():
         for name in names:
             if name not in answers.get(file, {}):
-                yield Problem(SOURCES, lines.get(("no_facts", file, name), 1), "unknown-answer",
-                              f"{file} has no answer '{name}' (listed under no_facts): fix or remove it")  # fmt: skip
+                yield Problem(
+                    SOURCES,
+                    lines.get(("no_facts", file, name), 1),
+                    "unknown-answer",
+                    f"{file} has no answer '{name}' (listed under no_facts): fix or remove it",
+                )
 
 
 def _missing(known: citations.Citations, answers: dict[str, dict[str, tuple[str, int]]]) -> Iterator[Problem]:
     for file, names in answers.items():
         for name, (path, line) in names.items():
             if not known.answers.get(file, {}).get(name) and name not in known.no_facts.get(file, []):
-                yield Problem(path, line, "no-source",
-                              f"'{name}' has no source: list it in {SOURCES} under answers / {file} with the "
-                              "official pages it rests on, or under no_facts if it states no election fact")  # fmt: skip
+                yield Problem(
+                    path,
+                    line,
+                    "no-source",
+                    f"'{name}' has no source: list it in {SOURCES} under answers / {file} with the "
+                    "official pages it rests on, or under no_facts if it states no election fact",
+                )
 
 
 def _stale(known: citations.Citations, lines: dict[tuple[str, ...], int], today: date) -> Iterator[Problem]:
@@ -102,11 +119,19 @@ def _stale(known: citations.Citations, lines: dict[tuple[str, ...], int], today:
             continue  # our own data files are checked when they are replaced (data/README.md)
         line = lines.get(("pages", key), 1)
         if page.checked is None:
-            yield Problem(SOURCES, line, "stale-source",
-                          f"page '{key}' ({page.url}) has no `checked:` date: open it, compare the answers that "
-                          "cite it, and write today's date")  # fmt: skip
+            yield Problem(
+                SOURCES,
+                line,
+                "stale-source",
+                f"page '{key}' ({page.url}) has no `checked:` date: open it, compare the answers that "
+                "cite it, and write today's date",
+            )
         elif (today - page.checked).days > known.max_age_days:
             age = (today - page.checked).days
-            yield Problem(SOURCES, line, "stale-source",
-                          f"page '{key}' ({page.url}) was last checked {age} days ago ({page.checked}), over "
-                          f"{known.max_age_days}: re-check the answers that cite it and move the date")  # fmt: skip
+            yield Problem(
+                SOURCES,
+                line,
+                "stale-source",
+                f"page '{key}' ({page.url}) was last checked {age} days ago ({page.checked}), over "
+                f"{known.max_age_days}: re-check the answers that cite it and move the date",
+            )

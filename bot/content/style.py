@@ -57,10 +57,15 @@ def load_style(root: Path = ROOT) -> Style:
             Term(str(t["concept"]), str(t["lang"]), str(t["use"]), tuple(str(w) for w in t["not"]))
             for t in glossary.get("terms") or []
         )
-        return Style(terms, tuple(str(w) for w in glossary.get("nukta") or []),
-                     int(rules.get("max_sentence_words") or DEFAULT_MAX_WORDS))  # fmt: skip
+        return Style(
+            terms,
+            tuple(str(w) for w in glossary.get("nukta") or []),
+            int(rules.get("max_sentence_words") or DEFAULT_MAX_WORDS),
+        )
     except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
-        raise SystemExit(f"{GLOSSARY_FILE}/{RULES_FILE}: cannot read the style rules ({exc!r}); see docs/content.md")
+        raise SystemExit(
+            f"{GLOSSARY_FILE}/{RULES_FILE}: cannot read the style rules ({exc!r}); see docs/content.md"
+        ) from exc
 
 
 def _word_start(word: str) -> re.Pattern[str]:
@@ -80,17 +85,25 @@ def check_terms(pair: Pair, style: Style) -> Iterator[Problem]:
                 pattern = _word_start(wrong)
                 for line, content in text.lines():
                     if pattern.search(content):
-                        yield _problem(text, line, "glossary-term",
-                                       f"'{pair.key}' says '{wrong}'; the glossary's word for {term.concept} is "
-                                       f"'{term.use}' (glossary.yml): use it")  # fmt: skip
+                        yield _problem(
+                            text,
+                            line,
+                            "glossary-term",
+                            f"'{pair.key}' says '{wrong}'; the glossary's word for {term.concept} is "
+                            f"'{term.use}' (glossary.yml): use it",
+                        )
         if lang != "hi":
             continue
         for word in style.nukta:
             pattern = _word_start(word.replace(NUKTA, ""))
             for line, content in text.lines():
                 if pattern.search(content):
-                    yield _problem(text, line, "nukta",
-                                   f"'{pair.key}' writes '{word.replace(NUKTA, '')}' without the nukta: write '{word}'")  # fmt: skip
+                    yield _problem(
+                        text,
+                        line,
+                        "nukta",
+                        f"'{pair.key}' writes '{word.replace(NUKTA, '')}' without the nukta: write '{word}'",
+                    )
 
 
 def sentences(line: str) -> list[str]:
@@ -106,9 +119,13 @@ def check_sentences(pair: Pair, style: Style) -> Iterator[Problem]:
                 words = len(sentence.split())
                 if words > style.max_words:
                     start = " ".join(sentence.split()[:6])
-                    yield _problem(text, line, "long-sentence",
-                                   f"'{pair.key}': a sentence of {words} words ('{start} ...'); keep it under "
-                                   f"{style.max_words + 1} (content_rules.yml): split it where a breath goes")  # fmt: skip
+                    yield _problem(
+                        text,
+                        line,
+                        "long-sentence",
+                        f"'{pair.key}': a sentence of {words} words ('{start} ...'); keep it under "
+                        f"{style.max_words + 1} (content_rules.yml): split it where a breath goes",
+                    )
 
 
 def check_hindi_marks(pair: Pair) -> Iterator[Problem]:
@@ -117,9 +134,13 @@ def check_hindi_marks(pair: Pair) -> Iterator[Problem]:
             yield _problem(pair.hi, line, "danda", f"'{pair.key}': a Hindi sentence ends with '.': end it with '।'")
         clock = _CLOCK.search(content)
         if clock:
-            yield _problem(pair.hi, line, "clock-time",
-                           f"'{pair.key}' writes the time '{clock.group()}': say it the Hindi way ('शाम 6 बजे', "
-                           "'सुबह 9 से रात 9 बजे तक'); a time from data comes through bot/clock.py")  # fmt: skip
+            yield _problem(
+                pair.hi,
+                line,
+                "clock-time",
+                f"'{pair.key}' writes the time '{clock.group()}': say it the Hindi way ('शाम 6 बजे', "
+                "'सुबह 9 से रात 9 बजे तक'); a time from data comes through bot/clock.py",
+            )
 
 
 def check(pairs: list[Pair], root: Path = ROOT) -> list[Problem]:

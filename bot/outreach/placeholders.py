@@ -64,7 +64,9 @@ def values(schedule: Schedule, entries: list[ConstituencySchedule], language: st
     return found
 
 
-def resolve(schedule: Schedule, entries: list[ConstituencySchedule], texts: dict[str, str]) -> dict[str, dict[str, str]]:
+def resolve(
+    schedule: Schedule, entries: list[ConstituencySchedule], texts: dict[str, str]
+) -> dict[str, dict[str, str]]:
     """Per language, the value of each schedule placeholder the texts use; ValueError when one has
     none or several across the audience."""
     resolved: dict[str, dict[str, str]] = {}
