@@ -38,3 +38,13 @@ def test_dates_have_hindi_month_and_weekday_names() -> None:
 def test_month_names_come_in_calendar_order() -> None:
     assert month_names("hi")[0] == "जनवरी" and month_names("hi")[11] == "दिसंबर"
     assert month_names("en")[3] == "April"
+
+
+def test_no_other_module_spells_out_month_names() -> None:
+    # One formatter: a hand-written month table elsewhere would drift from CLDR's spelling.
+    from bot.settings import ROOT
+
+    for path in (ROOT / "bot").rglob("*.py"):
+        if path.name != "clock.py":
+            text = path.read_text(encoding="utf-8")
+            assert "सितंबर" not in text and '"September"' not in text, path

@@ -212,3 +212,12 @@ def test_an_unknown_page_or_answer_fails(content: Path) -> None:
     assert found.keys() == {"unknown-page", "unknown-answer"}
     assert "'utter_greet' cites page 'portl'" in found["unknown-page"]
     assert "domain.yml has no answer 'utter_gone'" in found["unknown-answer"]
+
+
+def test_docs_content_md_shows_every_glossary_term() -> None:
+    import yaml
+
+    docs = (ROOT / "docs" / "content.md").read_text(encoding="utf-8")
+    glossary = yaml.safe_load((ROOT / "glossary.yml").read_text(encoding="utf-8"))
+    for term in glossary["terms"]:
+        assert term["use"] in docs, f"docs/content.md's glossary lacks {term['use']!r} (glossary.yml)"
