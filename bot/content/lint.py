@@ -331,8 +331,8 @@ def check_entities(content: Content) -> Iterator[Problem]:
 
 def text_files(root: Path = ROOT) -> list[Path]:
     """Every file whose text reaches the model or the voter."""
-    files = [root / "domain.yml"]
-    for folder in ("nlu", "stories", "tests/conversations"):
+    files = [root / name for name in ("domain.yml", "gateway_texts.yml", "canned_responses.yml", "sources.yml")]
+    for folder in ("nlu", "stories", "tests/conversations", "campaigns"):
         files += sorted((root / folder).glob("*.yml"))
     return [path for path in files if path.exists()]
 
