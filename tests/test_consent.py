@@ -148,7 +148,7 @@ async def test_subscribe_mid_form_stop_and_delete_my_data_leave_nothing_but_the_
     assert not await redis.sismember(keys.SUBSCRIBERS, conversation)
     await say("find my polling station")
     station = await say("ABC1234567")
-    assert any("ABC1234567" in text or "polling station" in text.lower() for text in station), station
+    assert any("ABC1234567" in text or "polling booth" in text.lower() for text in station), station
 
     await say("/subscribe_updates", button=True)
     await say("/affirm", button=True)
