@@ -38,3 +38,10 @@ async def test_with_no_factual_answer_this_session_the_general_sources_are_named
     tracker = make_tracker("यह कहाँ लिखा है?", "ask_source", events=events)
     _, messages = await run(ActionTellSource(), tracker)
     assert responses(messages) == ["utter_source_general"]
+
+
+async def test_an_answer_from_our_own_data_names_the_file_and_the_official_word() -> None:
+    tracker = make_tracker("iska source kya hai", "ask_source", events=[bot("utter_schedule")])
+    _, messages = await run(ActionTellSource(), tracker)
+    assert responses(messages) == ["utter_source_data"]
+    assert sources().pages["schedule_data"].title_in("hi") in messages[0]["sources"]

@@ -58,11 +58,11 @@ class ActionTellSource(Action):
             dispatcher.utter_message(response="utter_source_general")
             return []
         pages = known.pages_of(answer)
-        # Data files of our own are not pages a voter can open: name them, but the date is the pages'.
+        # Our own data files are not pages a voter can open: named without an address, and undated.
         lines = [f"- {page.title_in(language)}" + (f": {page.url}" if page.url else "") for page in pages]
         dated = [page.checked for page in pages if page.checked]
-        if not dated:
-            dispatcher.utter_message(response="utter_source_general")
+        if not dated:  # only our own data files (the schedule, the booths): say so, and where the official word is
+            dispatcher.utter_message(response="utter_source_data", sources="\n".join(lines))
             return []
         dispatcher.utter_message(
             response="utter_source", sources="\n".join(lines), checked=long_date(min(dated), language)
