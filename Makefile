@@ -14,7 +14,7 @@ TRAIN_INPUTS := config.yml domain.yml $(sort $(wildcard nlu/*.yml stories/*.yml)
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup train test test-content test-fast demo lint browser clean bench check reload fuzz
+.PHONY: help setup tools train test test-content test-fast demo lint browser clean bench check reload fuzz scale-demo
 
 help:
 	@echo "make demo    - set up, train if needed, and run Redis + Rasa + actions + gateway (Ctrl-C stops all)"
@@ -24,8 +24,10 @@ help:
 	@echo "make reload  - train if the content changed and load the model into the running Rasa (no restart)"
 	@echo "make train   - train the Rasa model into models/ (no-op when nothing changed)"
 	@echo "make lint    - ruff and mypy on bot/"
+	@echo "make tools   - Debian's promtool (prometheus) and haproxy, when missing (make test calls it)"
 	@echo "make fuzz    - the fuzzers and property tests, long (SAMVAD_FUZZ_EXAMPLES inputs each; docs/security.md)"
 	@echo "make bench   - stock Rasa vs Samvad, end to end (BENCH_ARGS=--quick for a short run; docs/performance.md)"
+	@echo "make scale-demo - Redis Cluster, 2 gateways and 2 Rasa servers behind HAProxy, under load and faults (docs/scaling.md)"
 
 setup: $(VENV)/.installed $(VENV_RASA)/.installed
 
@@ -59,8 +61,17 @@ train: $(VENV_RASA)/.installed
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-noto-core >/dev/null; }
 
+# Debian's promtool (checks ops/prometheus/alerts.yml in the tests) and HAProxy (the scale demo's balancer).
+tools:
+	@missing=""; command -v promtool >/dev/null || missing="$$missing prometheus"; \
+	command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || missing="$$missing haproxy"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian's$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
 # Everything, the cross-validated F1 bar (marker `quality`, about 3 minutes) included.
-test: setup train browser
+test: setup train browser tools
 	$(PY) -m pytest
 
 # The content team's loop (docs/content.md): check, test, reload.
@@ -99,3 +110,8 @@ bench: setup
 
 clean:
 	rm -rf models results .run .pytest_cache
+
+# Scale-out on this machine (docs/scaling.md): a 3+3 Redis Cluster, 2 Rasa servers and 2 gateways behind HAProxy,
+# under a Hindi/English/Hinglish load with hand-offs, a killed gateway and a failed-over master. About 5 minutes.
+scale-demo: setup train tools
+	$(PY) -m benchmarks.scale_demo $(SCALE_ARGS)

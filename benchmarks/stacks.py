@@ -147,12 +147,13 @@ def start_gateway(
     profile: Path | None = None,
     env: dict[str, str] | None = None,
     source: Path | None = None,
+    port: int | None = None,
 ) -> str:
     """One gateway process (`python -m bot serve`, Telegram webhook) in front of `rasa`; returns its URL.
 
     `source` runs the gateway from another checkout (a git worktree of an older commit, say).
     """
-    gateway_port = free_port()
+    gateway_port = port or free_port()
     gateway = f"http://127.0.0.1:{gateway_port}"
     gateway_env = {
         "SAMVAD_HOST": "127.0.0.1",

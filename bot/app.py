@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import os
 import weakref
 from collections.abc import AsyncIterator
 
@@ -12,8 +14,9 @@ import structlog
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.asyncio import Redis
+from telegram.ext import Application
 
-from bot import metrics, redis_client
+from bot import keys, metrics, redis_client
 from bot.channels import webchat
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.webchat import SOCKETS, WEBCHAT, WebchatChannel
@@ -51,6 +54,7 @@ FLOOD = web.AppKey("flood", FloodControl)
 
 TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
 WHATSAPP_WEBHOOK_PATH = "/whatsapp/webhook"
+WEBHOOK_CLAIM_TTL_S = 3600  # past it, a replica that starts registers the webhook again (harmless, once an hour)
 
 
 def create_app(settings: Settings, *, telegram_polling: bool = False) -> web.Application:
@@ -102,6 +106,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     redis = redis_client.connect(
         settings.redis_url,
+        cluster=settings.redis_cluster,
         health_check_interval=15,
         max_connections=settings.redis_max_connections,
         pool_timeout_s=settings.redis_pool_timeout_s,
@@ -187,12 +192,7 @@ def _telegram(polling: bool):  # type: ignore[no-untyped-def]
             await application.bot.delete_webhook()
             await application.updater.start_polling(allowed_updates=["message", "callback_query"])
         elif settings.webhook_url:
-            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-            await application.bot.set_webhook(
-                settings.webhook_url.rstrip("/") + TELEGRAM_WEBHOOK_PATH,
-                secret_token=secret,
-                allowed_updates=["message", "callback_query", "edited_message"],
-            )
+            await _set_webhook_once(application, settings, app[REDIS])
         log.info("telegram ready", mode="polling" if polling else "webhook")
         yield
         if polling and application.updater is not None:
@@ -202,6 +202,28 @@ def _telegram(polling: bool):  # type: ignore[no-untyped-def]
         await application.shutdown()
 
     return ctx
+
+
+async def _set_webhook_once(application: Application, settings: Settings, redis: Redis) -> None:  # type: ignore[type-arg]
+    """Register the webhook from one replica only: Telegram answers 429 when every replica calls setWebhook.
+
+    The first replica to start with this URL and secret claims it; the others see the claim and skip. A changed
+    URL or secret is a new claim, so a deploy that changes them registers once more; a failed call gives the
+    claim back, so the next replica to start tries again.
+    """
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    url = settings.webhook_url.rstrip("/") + TELEGRAM_WEBHOOK_PATH if settings.webhook_url else ""
+    claim = keys.telegram_webhook(hashlib.sha256(f"{url}\n{secret}".encode()).hexdigest()[:16])
+    if not await redis.set(claim, str(os.getpid()), nx=True, ex=WEBHOOK_CLAIM_TTL_S):
+        log.info("telegram webhook already registered by another replica")
+        return
+    try:
+        await application.bot.set_webhook(
+            url, secret_token=secret, allowed_updates=["message", "callback_query", "edited_message"]
+        )
+    except Exception:
+        await redis.delete(claim)
+        raise
 
 
 async def _whatsapp(app: web.Application) -> AsyncIterator[None]:
@@ -323,5 +345,9 @@ async def metrics_view(request: web.Request) -> web.Response:
     queue = request.app[ROUTER].conversations.queue
     with contextlib.suppress(Exception):
         for language in Language:
-            await queue.refresh_depth(language.value)
+            await queue.refresh_figures(language.value)
+    try:
+        metrics.RASA_UP.set(1 if await asyncio.wait_for(request.app[RASA].ready(), 2) else 0)
+    except TimeoutError:
+        metrics.RASA_UP.set(0)
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})

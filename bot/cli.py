@@ -88,7 +88,8 @@ async def manage_agents(args: argparse.Namespace) -> int:
     from bot import redis_client
     from bot.console.accounts import Accounts, Role
 
-    redis = redis_client.connect(load_settings().redis_url)
+    settings = load_settings()
+    redis = redis_client.connect(settings.redis_url, cluster=settings.redis_cluster)
     accounts = Accounts(redis)
     try:
         if args.action == "add":

@@ -4,7 +4,7 @@ Redis layout (names in ``bot/keys.py``):
 
 - ``keys.consent(conv)``: hash ``state`` (subscribed | unsubscribed), ``at`` (ISO UTC),
   ``channel``, ``language``, ``constituency`` (when known), ``notice_version``;
-- ``keys.SUBSCRIBERS``: set of conversation ids that are subscribed now;
+- ``keys.SUBSCRIBERS``: set of conversation ids that are subscribed now (an index: the hash decides);
 - ``keys.SUPPRESSED``: sha256 of conversation ids that erased their data: never contacted again
   unless they opt in afresh;
 - ``keys.CONSENT_LEDGER``: stream, one entry per change, with the same fields and
@@ -51,7 +51,13 @@ def ledger_entry(
 
 
 async def record_consent(redis: Redis, conversation_id: str, state: ConsentState, details: Mapping[str, str]) -> None:
-    """Write the voter's consent state, the subscribers set and the ledger in one transaction.
+    """Write the ledger, the voter's consent state and the subscribers set.
+
+    The voter's consent hash is the truth; ``SUBSCRIBERS`` is the index campaigns start from, and
+    `may_contact` reads the hash again before each message. On a Redis Cluster these keys live on different
+    slots, so no transaction can hold them all: they are written one by one, in an order that fails closed. A
+    crash between two steps leaves a voter not messaged (the next change, or the same one again, completes it),
+    never one messaged without consent. The ledger comes first: what the voter asked is kept even then.
 
     Args:
         details: ``channel``, ``language``, ``notice_version`` and, when known, ``constituency``.
@@ -59,17 +65,19 @@ async def record_consent(redis: Redis, conversation_id: str, state: ConsentState
     now = datetime.now(UTC).isoformat(timespec="seconds")
     record: dict[FieldT, EncodableT] = {"state": state.value, "at": now}
     record.update(details)
-    async with redis.pipeline(transaction=True) as pipe:
+    subscribing = state is ConsentState.SUBSCRIBED
+    await redis.xadd(keys.CONSENT_LEDGER, ledger_entry(conversation_id, state, now, details))
+    if subscribing:
+        await redis.sadd(keys.SUBSCRIBERS, conversation_id)  # in the index, but not contacted until the hash says so
+    async with redis.pipeline(transaction=True) as pipe:  # one key: atomic on a cluster too
         pipe.delete(keys.consent(conversation_id))
         pipe.hset(keys.consent(conversation_id), mapping=record)
-        if state is ConsentState.SUBSCRIBED:
-            pipe.sadd(keys.SUBSCRIBERS, conversation_id)
-            # A fresh, explicit opt-in lifts an earlier "delete my data" suppression.
-            pipe.srem(keys.SUPPRESSED, conversation_hash(conversation_id))
-        else:
-            pipe.srem(keys.SUBSCRIBERS, conversation_id)
-        pipe.xadd(keys.CONSENT_LEDGER, ledger_entry(conversation_id, state, now, details))
         await pipe.execute()
+    if subscribing:
+        # A fresh, explicit opt-in lifts an earlier "delete my data" suppression (last: until then, not contacted).
+        await redis.srem(keys.SUPPRESSED, conversation_hash(conversation_id))
+    else:
+        await redis.srem(keys.SUBSCRIBERS, conversation_id)
 
 
 async def withdraw(redis: Redis, conversation_id: str, *, channel: str, language: str) -> None:
@@ -84,8 +92,8 @@ async def withdraw(redis: Redis, conversation_id: str, *, channel: str, language
 async def may_contact(redis: Redis, conversation_id: str) -> bool:
     """Whether the voter is subscribed now and has not erased their data."""
     async with redis.pipeline(transaction=False) as pipe:
-        pipe.sismember(keys.SUBSCRIBERS, conversation_id)
+        pipe.hget(keys.consent(conversation_id), "state")
         pipe.sismember(keys.SUPPRESSED, conversation_hash(conversation_id))
-        subscribed, suppressed = await pipe.execute()
-    return bool(subscribed) and not suppressed
+        state, suppressed = await pipe.execute()
+    return state == ConsentState.SUBSCRIBED.value and not suppressed
 

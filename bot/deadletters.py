@@ -14,7 +14,7 @@ import structlog
 from redis.asyncio import Redis
 from redis.typing import EncodableT, FieldT
 
-from bot import keys
+from bot import keys, metrics
 from bot.logs import mask
 from bot.models import InboundMessage
 from bot.redis_client import stream_entries
@@ -42,6 +42,7 @@ class DeadLetters:
         """Keep one failed message; returns its entry id."""
         entry = cast(dict[FieldT, EncodableT], {"conversation_id": conversation_id, "at": str(time.time()), **fields})
         entry_id = cast(str, await self.redis.xadd(kind.key, entry, maxlen=MAX_ENTRIES, approximate=True))
+        metrics.DEAD_LETTERS.labels(kind.value).inc()
         await self.trim(kind)
         return entry_id
 

@@ -87,12 +87,19 @@ class Stack:
         wait_for_port(port, "redis", 20)
         return f"redis://127.0.0.1:{port}/0"
 
-    def start_actions(self, port: int, redis_url: str, *, root: Path = ROOT) -> str:
-        """The action server; `root` runs another checkout's actions (benchmarks' before/after)."""
+    def start_actions(self, port: int, redis_url: str, *, root: Path = ROOT, cluster: bool = False) -> str:
+        """The action server; `root` runs another checkout's actions (benchmarks' before/after).
+
+        With `cluster`, `redis_url` names a node of a Redis Cluster (SAMVAD_REDIS_CLUSTER=1).
+        """
         self.spawn(
             "actions",
             [sys.executable, "-m", "bot.actions.server", "--port", str(port)],
-            {"REDIS_URL": redis_url, "SAMVAD_ACTION_SERVER_TOKEN": self.action_token},
+            {
+                "REDIS_URL": redis_url,
+                "SAMVAD_REDIS_CLUSTER": "1" if cluster else "0",
+                "SAMVAD_ACTION_SERVER_TOKEN": self.action_token,
+            },
             cwd=root,
         )
         url = f"http://127.0.0.1:{port}"

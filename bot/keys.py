@@ -53,17 +53,23 @@ def personal(conversation_id: str) -> list[str]:
         roll_lookups(conversation_id),
         voter_rate(conversation_id),
         voter_slow_down(conversation_id),
+        deliveries(conversation_id),
     ]
 
 
+def deliveries(conversation_id: str) -> str:
+    """Sorted set: the conversation's deliveries already taken (delivery id -> when to forget it); bot/deliveries.py."""
+    return f"{PREFIX}:deliveries:{{{conversation_id}}}"
+
+
+def telegram_webhook(registration: str) -> str:
+    """String with a TTL: one replica registered this webhook URL and secret (bot/app.py), the others skip it."""
+    return f"{PREFIX}:tg:webhook:{registration}"
+
+
 def telegram_update(update_id: int) -> str:
-    """String set once per Telegram update_id, for de-duplication."""
+    """String set once per Telegram update_id that belongs to no private chat (a channel post), for de-duplication."""
     return f"{PREFIX}:tg:update:{update_id}"
-
-
-def whatsapp_message(conversation_id: str, wamid: str) -> str:
-    """String set once per WhatsApp message id, for de-duplication; in the conversation's slot, like its inbox."""
-    return f"{PREFIX}:wa:msg:{{{conversation_id}}}:{wamid}"
 
 
 def whatsapp_window(conversation_id: str) -> str:
@@ -116,11 +122,6 @@ OUTBOUND_DEAD = f"{PREFIX}:dead:outbound"
 # keys above once at start-up (bot/outage.py).
 LEGACY_RETRY = f"{PREFIX}:retry"
 LEGACY_DEAD_LETTERS = f"{PREFIX}:deadletter:inbox"
-
-
-def replayed(conversation_id: str, held_id: str) -> str:
-    """String with a TTL: a held message already put back in its inbox (a replay that ran twice adds it once)."""
-    return f"{PREFIX}:replayed:{{{conversation_id}}}:{held_id}"
 
 
 # Sorted set: conversations whose hand-off began (mode queued) but may lack their stream entry yet; score is
@@ -276,17 +277,14 @@ def voter_slow_down(conversation_id: str) -> str:
 
 def ip_rate(address: str) -> str:
     """Counter with a TTL: web-chat messages from one IP address in the current window."""
-    return f"{PREFIX}:limit:ip:{address}"
+    return f"{PREFIX}:limit:ip:{{ip:{address}}}"
 
 
 def ip_slow_down(address: str) -> str:
-    """String with a TTL: the address was told to slow down in this window."""
-    return f"{PREFIX}:limit:ip:{address}:told"
+    """String with a TTL: the address was told to slow down in this window (one script with `ip_rate`)."""
+    return f"{PREFIX}:limit:ip:{{ip:{address}}}:told"
 
 
-def webchat_message(conversation_id: str, client_id: str) -> str:
-    """String set once per web-chat client message id, for de-duplication of resends."""
-    return f"{PREFIX}:web:msg:{{{conversation_id}}}:{client_id}"
 
 
 def login_failures_ip(address: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ import structlog
 from redis.asyncio import Redis
 
 from bot import keys, metrics
+from bot.deliveries import ONCE_LUA
 from bot.errors import InboxFull
 
 log = structlog.get_logger(__name__)
@@ -54,23 +56,21 @@ return redis.call('llen', KEYS[2])
 
 # Store a message; if the inbox was empty and the lane free, take the lease too, so the message is
 # processed at once without another round trip. Returns {2, hooked} then, {1, hooked} if only stored.
-# With ARGV[4] == '1', only if the delivery KEYS[3] was never seen (kept ARGV[5] s), marked in the same
-# step: {0} if seen. The caller's `on_store` Lua function (see Lanes) gets the keys and arguments after
-# these; `hooked` is what it returned. {-1} if the inbox already holds ARGV[6] messages: nothing stored, and
-# the delivery not marked, so that it can come again once the inbox drains.
-# KEYS: inbox, lease, [delivery], hook's keys.
-# ARGV: message, token, lease ms, once, once ttl, inbox cap, hook's args.
+# With a delivery id ARGV[4] (not ''), only if the conversation's deliveries KEYS[3] never had it (kept ARGV[5]
+# s from ARGV[7], now), marked in the same step: {0} if seen. The caller's `on_store` Lua function (see Lanes)
+# gets the keys and arguments after these; `hooked` is what it returned. {-1} if the inbox already holds
+# ARGV[6] messages: nothing stored, and the delivery not marked, so that it can come again once the inbox drains.
+# KEYS: inbox, lease, deliveries, hook's keys.
+# ARGV: message, token, lease ms, delivery id, its ttl, inbox cap, now, hook's args.
 _SUBMIT = """
 if redis.call('llen', KEYS[1]) >= tonumber(ARGV[6]) then return {-1} end
-local once = ARGV[4] == '1'
-if once and not redis.call('set', KEYS[3], '1', 'NX', 'EX', ARGV[5]) then return {0} end
+if ARGV[4] ~= '' and not first_delivery(KEYS[3], ARGV[4], tonumber(ARGV[7]), tonumber(ARGV[5])) then return {0} end
 local status = 1
 if redis.call('rpush', KEYS[1], ARGV[1]) == 1 and redis.call('set', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then
   status = 2
 end
-local first_key = once and 4 or 3
-if #KEYS < first_key then return {status} end
-return {status, on_store(status == 2, {unpack(KEYS, first_key)}, {unpack(ARGV, 7)})}
+if #KEYS < 4 then return {status} end
+return {status, on_store(status == 2, {unpack(KEYS, 4)}, {unpack(ARGV, 8)})}
 """
 _NO_HOOK = "local function on_store(leased, keys, args) return false end\n"
 LEASED = 2
@@ -116,7 +116,7 @@ class Lanes:
         self._next = redis.register_script(_NEXT)
         self._release = redis.register_script(_RELEASE)
         self._renew_script = redis.register_script(_RENEW)
-        self._submit = redis.register_script(on_store + _SUBMIT)
+        self._submit = redis.register_script(ONCE_LUA + on_store + _SUBMIT)
         self._once_ttl_s = once_ttl_s
         self._max_inbox = max_inbox
 
@@ -125,23 +125,22 @@ class Lanes:
         conversation_id: str,
         raw: str,
         *,
-        once_key: str | None = None,
+        once: str | None = None,
         hook_keys: Sequence[str] = (),
         hook_args: Sequence[str | int] = (),
     ) -> bool:
         """Store a message in the conversation's inbox and make sure it gets processed, in order.
 
-        With `once_key`, only if that key was never set (checked atomically); returns False then.
+        With `once`, a delivery id (see bot/deliveries.py), only if this conversation never had it (checked in
+        the same step); returns False for a copy.
         With `hook_keys`, the `on_store` function runs with them and `hook_args` in the same step.
 
         Raises:
             InboxFull: the inbox holds `max_inbox` messages; this one was not stored (nor marked seen).
         """
-        keys_ = [keys.inbox(conversation_id), keys.lane_lock(conversation_id)]
-        once = 0 if once_key is None else 1
-        args: list[str | int] = [raw, self._token, LEASE_MS, once, self._once_ttl_s, self._max_inbox]
-        if once_key is not None:
-            keys_.append(once_key)
+        keys_ = [keys.inbox(conversation_id), keys.lane_lock(conversation_id), keys.deliveries(conversation_id)]
+        args: list[str | int | float] = [raw, self._token, LEASE_MS, once or "", self._once_ttl_s, self._max_inbox]
+        args.append(time.time())
         reply = await self._submit(keys=[*keys_, *hook_keys], args=[*args, *hook_args])
         stored = reply[0]
         if stored == FULL:

@@ -17,6 +17,16 @@ RASA_LATENCY = Histogram(
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 HANDOFF_DEPTH = Gauge("samvad_handoff_queue_depth", "Conversations waiting for a person", ["language"])
+HANDOFF_OLDEST_WAIT = Gauge(
+    "samvad_handoff_oldest_wait_seconds",
+    "How long the longest-waiting conversation has waited for a person",
+    ["language"],
+)
+DEAD_LETTERS = Counter(
+    "samvad_dead_letters_total", "Entries put on a dead-letter stream (inbound, outbound, handoff)", ["kind"]
+)
+THROTTLED = Counter("samvad_throttled_total", "Flood-limit answers (429) from a channel's API", ["channel"])
+RASA_UP = Gauge("samvad_rasa_up", "1 when Rasa answered /status with a model loaded at the last scrape")
 ERRORS = Counter("samvad_errors_total", "Errors by kind", ["kind"])
 SEND_FAILURES = Counter(
     "samvad_send_failures_total", "Replies the channel could not deliver after its retries", ["channel", "reason"]

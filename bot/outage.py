@@ -89,8 +89,7 @@ class Outage:
             return 0  # erased meanwhile
         if profile.mode is not Mode.BOT:
             return 0  # people took the conversation during the outage; the transcript has the message
-        once = keys.replayed(conversation_id, held_id(raw))
-        return int(await self.lanes.submit(conversation_id, raw, once_key=once))
+        return int(await self.lanes.submit(conversation_id, raw, once=f"replay:{held_id(raw)}"))
 
     async def _recover(self) -> None:
         """Messages a crashed replay left in the processing list go back to the head of the held list."""

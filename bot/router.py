@@ -16,7 +16,7 @@ from typing import Protocol
 import structlog
 from redis.asyncio import Redis
 
-from bot import keys, metrics
+from bot import keys, metrics, pubsub
 from bot.clock import time_range
 from bot.consent import withdraw
 from bot.conversation import Conversations
@@ -61,7 +61,7 @@ NOTICE_EVERY_S = 600
 class Intake(Protocol):
     """What a channel hands its messages to."""
 
-    async def accept(self, message: InboundMessage, *, once_key: str | None = None) -> bool: ...
+    async def accept(self, message: InboundMessage, *, once: str | None = None) -> bool: ...
 
 
 class Router:
@@ -105,17 +105,17 @@ class Router:
         )
         self.positions = Positions(redis, conversations.queue, store, outbox, texts)
 
-    async def accept(self, message: InboundMessage, *, once_key: str | None = None) -> bool:
+    async def accept(self, message: InboundMessage, *, once: str | None = None) -> bool:
         """Store the message durably, then make sure its conversation is being worked.
 
-        With `once_key`, a message whose key was already seen is dropped (a redelivery);
+        With `once`, its delivery id (bot/deliveries.py), a message already taken is dropped (a redelivery);
         returns False then. The voter's turn reaches the transcript (and a new voter gets a
         profile) in the same step, in the order the messages came in.
         """
         hook_keys, hook_args = self.store.arrival(message, self._voter_turn(message))
         raw = message.model_dump_json()
         return await self.lanes.submit(
-            message.conversation_id, raw, once_key=once_key, hook_keys=hook_keys, hook_args=hook_args
+            message.conversation_id, raw, once=once, hook_keys=hook_keys, hook_args=hook_args
         )
 
     def _text(self, message: InboundMessage) -> str:
@@ -358,7 +358,7 @@ class Router:
         }
         if media:
             event["media"] = media
-        await self.redis.publish(keys.CONSOLE_EVENTS, json.dumps(event, ensure_ascii=False))
+        await pubsub.publish(self.redis, keys.CONSOLE_EVENTS, json.dumps(event, ensure_ascii=False))
         if say.profile.mode is Mode.QUEUED and await self._once(keys.waiting_notice(conversation_id)):
             await say.text_named("handoff_waiting")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -56,6 +57,9 @@ class Settings(BaseSettings):
     trust_forwarded_for: bool = False
 
     redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias=_env("REDIS_URL"))
+    # REDIS_URL names any node of a Redis Cluster (docs/scaling.md); it needs no database number (a cluster has
+    # only database 0). Rasa's tracker store stays on a standalone Redis or PostgreSQL.
+    redis_cluster: bool = Field(False, validation_alias=_env("REDIS_CLUSTER"))
     # Each process's Redis pool: at most this many connections; past it a command waits this long for one
     # (then fails) instead of failing at once.
     redis_max_connections: int = Field(100, ge=1)
@@ -174,6 +178,13 @@ class Settings(BaseSettings):
             raise ValueError(
                 "WEBHOOK_URL is set but WEBHOOK_SECRET is not: every update would be refused; set both or neither"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _cluster_database(self) -> Settings:
+        path = urlsplit(self.redis_url).path.strip("/")
+        if self.redis_cluster and path not in ("", "0"):
+            raise ValueError(f"REDIS_URL names database {path}, but a Redis Cluster has only database 0")
         return self
 
     @field_validator("agent_days")

@@ -111,12 +111,14 @@ class VoterStore:
         await self.redis.hset(keys.voter(conversation_id), "unreachable", "1")
 
     async def erase(self, conversation_id: str) -> None:
-        """Remove every key with the voter's personal data (see ``keys.personal``)."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(*keys.personal(conversation_id))
-            pipe.srem(keys.SUBSCRIBERS, conversation_id)
-            pipe.srem(keys.VOLUNTEERS, conversation_id)
-            await pipe.execute()
+        """Remove every key with the voter's personal data (see ``keys.personal``).
+
+        The voter's own keys go in one step (one cluster slot); then the process-wide sets, on other slots. A
+        crash in between leaves only the id in those sets, and without the consent hash nobody is messaged.
+        """
+        await self.redis.delete(*keys.personal(conversation_id))
+        await self.redis.srem(keys.SUBSCRIBERS, conversation_id)
+        await self.redis.srem(keys.VOLUNTEERS, conversation_id)
 
     async def add_turns(self, conversation_id: str, turns: list[str]) -> None:
         """Append turns made by `turn_json`, in order, in one round trip."""
@@ -144,9 +146,6 @@ class VoterStore:
         raw = await self.redis.lrange(keys.transcript(conversation_id), -last, -1)
         return [json.loads(item) for item in raw]
 
-    async def first_delivery(self, update_id: int) -> bool:
-        """True the first time an update id is seen, False on every redelivery."""
-        return bool(await self.redis.set(keys.telegram_update(update_id), "1", nx=True, ex=self.dedup_ttl_s))
 
 
 def profile_from_fields(conversation_id: str, flat: list[str]) -> VoterProfile:

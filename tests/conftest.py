@@ -16,7 +16,9 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot import redis_client
 from bot.app import ROUTER, create_app
+from bot.devcluster import LocalCluster
 from bot.devstack import Stack, free_port, wait_for_port
 from bot.settings import ROOT, Settings
 from tests.helpers import fuzz as _fuzz  # noqa: F401 - registers the hypothesis profiles
@@ -36,13 +38,67 @@ def redis_url(db: int = GATEWAY_DB) -> str:
     return f"redis://{REDIS_HOST}:{REDIS_PORT}/{db}"
 
 
+# The Redis-facing modules run every test twice: on the standalone Redis and on a real Redis Cluster of three
+# masters (SAMVAD_REDIS_CLUSTER=1, docs/scaling.md). Their gateways, made with `make_settings`, use the same one.
+CLUSTER_MODULES = {
+    "test_lanes",
+    "test_store",
+    "test_conversation",
+    "test_handoff_queue",
+    "test_handoff_router",
+    "test_consent",
+    "test_outreach_sender",
+    "test_console",
+    "test_console_events",
+    "test_telegram_webhook",
+    "test_webchat",
+    "test_outage",
+    "test_maintenance",
+}
+# What `make_settings` points a gateway at: the Redis of the test running now.
+_TARGET: dict[str, object] = {"url": redis_url(), "cluster": False}
+
+
+def another_client() -> aioredis.Redis:
+    """A new client of its own (its own connections) on the Redis the running test uses."""
+    return redis_client.connect(str(_TARGET["url"]), cluster=bool(_TARGET["cluster"]))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    # Not the tests with the session's Rasa: its action server writes to the standalone Redis.
+    with_rasa = metafunc.definition.get_closest_marker("rasa") is not None or "rasa_stack" in metafunc.fixturenames
+    if module in CLUSTER_MODULES and "redis" in metafunc.fixturenames and not with_rasa:
+        metafunc.parametrize("redis_kind", ["standalone", "cluster"], indirect=True)
+
+
 @pytest.fixture
-async def redis() -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(redis_url(), decode_responses=True)
+def redis_kind(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "standalone"))
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[LocalCluster]:
+    """A real Redis Cluster of three masters on free ports, for the whole run."""
+    stack = Stack(log_dir=ROOT / ".run" / "tests-cluster")
+    cluster = LocalCluster(stack, masters=3).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+async def redis(redis_kind: str, request: pytest.FixtureRequest) -> AsyncIterator[aioredis.Redis]:
+    if redis_kind == "cluster":
+        cluster: LocalCluster = request.getfixturevalue("redis_cluster")
+        client = redis_client.connect(cluster.url, cluster=True)
+        _TARGET.update(url=cluster.url, cluster=True)
+    else:
+        client = aioredis.Redis.from_url(redis_url(), decode_responses=True)
     await client.flushdb()
     yield client
     await client.flushdb()
     await client.aclose()
+    _TARGET.update(url=redis_url(), cluster=False)
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +144,8 @@ async def telegram_api() -> AsyncIterator[tuple[FakeTelegram, str]]:
 
 def make_settings(**overrides: object) -> Settings:
     values: dict[str, object] = {
-        "redis_url": redis_url(),
+        "redis_url": _TARGET["url"],
+        "redis_cluster": _TARGET["cluster"],
         "rasa_url": "http://127.0.0.1:9",
         "rasa_token": RASA_TOKEN,
         "rasa_tracker_redis_url": redis_url(RASA_DB),

@@ -9,7 +9,7 @@ import random
 import pytest
 import redis.asyncio as aioredis
 
-from bot import keys
+from bot import keys, pubsub
 from bot.consent import conversation_hash
 from bot.words import is_stop_word
 from tests.conftest import RASA_DB, redis_url
@@ -76,19 +76,17 @@ async def test_stop_works_while_waiting_for_a_person_and_the_agent_sees_it(make_
     voter = 5553001
     await add_subscribers(redis, 1, first_chat=voter)
     router, profile = await queued_voter(gw, voter)
-    listener = redis.pubsub()
-    await listener.subscribe(keys.CONSOLE_EVENTS)
-    await gw.post_update(text_update(1, voter, "बंद"))
-    await gw.idle()
-    assert "कोई रिमाइंडर नहीं" in " ".join(gw.telegram.texts_to(voter))
-    assert not await redis.sismember(keys.SUBSCRIBERS, profile.conversation_id)
-    assert await router.conversations.queue.position(profile.conversation_id) == 1  # still waiting for the person
-    seen = []
-    for _ in range(20):
-        message = await listener.get_message(ignore_subscribe_messages=True, timeout=0.1)
-        if message:
-            seen.append(json.loads(message["data"]))
-    await listener.aclose()
+    async with pubsub.subscribe(redis, keys.CONSOLE_EVENTS) as listener:  # as the consoles listen
+        await gw.post_update(text_update(1, voter, "बंद"))
+        await gw.idle()
+        assert "कोई रिमाइंडर नहीं" in " ".join(gw.telegram.texts_to(voter))
+        assert not await redis.sismember(keys.SUBSCRIBERS, profile.conversation_id)
+        assert await router.conversations.queue.position(profile.conversation_id) == 1  # still waiting for the person
+        seen = []
+        for _ in range(20):
+            data = await listener.message(timeout=0.1)
+            if data:
+                seen.append(json.loads(data))
     assert any(e.get("type") == "voter_message" and e.get("text") == "बंद" for e in seen)
 
 

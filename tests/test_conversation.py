@@ -18,7 +18,7 @@ from bot.errors import InvalidTransition
 from bot.handoff import HandoffReason, HandoffSignal
 from bot.handoff.queue import Disposition
 from bot.redis_client import stream_entries
-from tests.conftest import redis_url
+from tests.conftest import another_client, redis_url
 from tests.helpers.voters import enqueue, make_voter
 
 VOTERS = ("tg:1", "tg:2", "web:voter-0003")
@@ -105,7 +105,7 @@ async def test_leaving_and_taking_at_once_never_leaves_a_voter_both_free_and_hel
     producer = Conversations(redis)
     for voter in voters:
         await enqueue(producer, voter, signal())
-    clients = [aioredis.Redis.from_url(redis_url(), decode_responses=True) for _ in range(4)]
+    clients = [another_client() for _ in range(4)]
     taken: list[str] = []
     left: list[str] = []
 

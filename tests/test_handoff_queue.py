@@ -5,13 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-import redis.asyncio as aioredis
-
 from bot import keys
 from bot.conversation import Conversations
 from bot.handoff import HandoffReason, HandoffSignal
 from bot.handoff.queue import Disposition, HandoffQueue
-from tests.conftest import redis_url
+from tests.conftest import another_client
 from tests.helpers.voters import enqueue
 
 
@@ -55,7 +53,7 @@ async def test_200_handoffs_raced_by_5_agents_on_separate_connections_are_never_
     producer = Conversations(redis)
     for n in range(200):
         await enqueue(producer, f"web:voter-{n:04d}", signal("hi" if n % 2 else "en"))
-    clients = [aioredis.Redis.from_url(redis_url(), decode_responses=True) for _ in range(5)]
+    clients = [another_client() for _ in range(5)]
     taken: list[tuple[str, str]] = []
 
     async def agent(index: int) -> None:

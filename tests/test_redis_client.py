@@ -37,3 +37,20 @@ async def test_while_redis_is_down_a_command_fails_with_a_connection_error(own_r
             await asyncio.wait_for(client.rpush("samvad:test:list", "x"), 30)
     finally:
         await client.aclose()
+
+
+async def test_a_fresh_cluster_client_takes_fifty_first_commands_at_once(redis_cluster) -> None:  # type: ignore[no-untyped-def]
+    """redis-py 8.1's cluster client, started by 50 commands at once, broke connections mid-handshake
+    ('NoneType' object has no attribute 'writelines'); ours learns the slots once, then sends them."""
+    client = redis_client.connect(redis_cluster.url, cluster=True)
+    try:
+        script = client.register_script("return redis.call('incr', KEYS[1])")
+
+        async def voter(n: int) -> int:
+            await client.hgetall(f"samvad:test:{{v{n}}}")
+            return int(await script(keys=[f"samvad:test:{{v{n}}}:count"]))
+
+        assert await asyncio.gather(*(voter(n) for n in range(50))) == [1] * 50
+    finally:
+        await client.flushdb()
+        await client.aclose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client import REGISTRY
 
 from bot import keys
 from bot.app import TELEGRAM, create_app
@@ -16,6 +17,7 @@ from tests.helpers.telegram_api import text_update
 async def test_retry_after_is_honoured_and_nothing_is_dropped(make_gateway) -> None:
     gw = await make_gateway()
     gw.telegram.fail_next["sendMessage"] = [("retry_after", 1), ("retry_after", 1)]
+    throttled_before = REGISTRY.get_sample_value("samvad_throttled_total", {"channel": "telegram"}) or 0.0
     started = time.monotonic()
     message = OutboundMessage(
         channel=Channel.TELEGRAM, chat_id="5550301", text="नमस्ते", buttons=[Button(title="A", payload="/a")]
@@ -24,6 +26,7 @@ async def test_retry_after_is_honoured_and_nothing_is_dropped(make_gateway) -> N
     waited = time.monotonic() - started
     assert gw.telegram.texts_to(5550301) == ["नमस्ते"]
     assert gw.telegram.too_many == 2 and waited >= 1.5
+    assert REGISTRY.get_sample_value("samvad_throttled_total", {"channel": "telegram"}) == throttled_before + 2
 
 
 async def test_blocked_voter_is_marked_unreachable(make_gateway, redis) -> None:
@@ -60,3 +63,13 @@ async def test_webhook_is_registered_once_with_the_secret(make_gateway) -> None:
     assert len(webhook_calls) == 1
     assert webhook_calls[0]["url"] == "https://bot.example.org/telegram/webhook"
     assert webhook_calls[0]["secret_token"] == "test-secret-xxxxxxxx"
+
+
+async def test_of_several_replicas_only_one_registers_the_webhook(make_gateway) -> None:
+    """Replicas that start together must not all call setWebhook (Telegram answers the rest with 429)."""
+    first = await make_gateway(webhook_url="https://bot.example.org")
+    for _ in range(3):
+        await make_gateway(webhook_url="https://bot.example.org")
+    assert [method for method, _ in first.telegram.calls].count("setWebhook") == 1
+    await make_gateway(webhook_url="https://new.example.org")  # a deploy that moved the webhook registers it again
+    assert [method for method, _ in first.telegram.calls].count("setWebhook") == 2

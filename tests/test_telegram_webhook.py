@@ -9,6 +9,7 @@ import random
 from bot import keys
 from bot.app import ROUTER
 from bot.language import Language, detect
+from bot.redis_client import stream_entries
 from tests.conftest import WEBHOOK_SECRET
 from tests.helpers.telegram_api import callback_update, text_update
 
@@ -147,11 +148,13 @@ async def test_an_update_that_always_fails_is_kept_and_acknowledged(make_gateway
         raise ValueError("fails the same way every time")
 
     monkeypatch.setattr(gw.app[ROUTER], "accept", broken)
+    await redis.xadd(keys.DEAD_LETTERS, {"conversation_id": "tg:1", "raw": "{}"})  # an earlier dead letter
     update = text_update(random.randint(1, 10**9), chat(), "hello")
     resp = await gw.post_update(update)
     assert resp.status == 200  # not 503: Telegram would resend it forever
-    [kept] = await redis.lrange(keys.DEAD_LETTERS, 0, -1)
-    assert json.loads(kept)["telegram_update"]["update_id"] == update["update_id"]
+    [_, (_, kept)] = stream_entries(await redis.xrange(keys.DEAD_LETTERS))
+    assert json.loads(kept["raw"])["telegram_update"]["update_id"] == update["update_id"]
+    assert kept["conversation_id"] == ""  # shown to supervisors, never replayed into an inbox
     assert (await gw.client.get("/healthz")).status == 200
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from prometheus_client import REGISTRY
 
 from bot import keys
 from bot.app import WHATSAPP
@@ -124,8 +125,10 @@ async def test_throttling_130429_and_131056_is_waited_out_and_nothing_is_dropped
     gw = await make_whatsapp_gateway()
     wa_id = voter()
     gw.graph.fail_next = [130429, 131056, 130429]
+    throttled_before = REGISTRY.get_sample_value("samvad_throttled_total", {"channel": "whatsapp"}) or 0.0
     await _open_window(gw, wa_id)
     assert len(gw.graph.attempts) == 4 and len(gw.graph.to(wa_id)) == 1
+    assert REGISTRY.get_sample_value("samvad_throttled_total", {"channel": "whatsapp"}) == throttled_before + 3
 
 
 async def test_a_retry_after_header_sets_the_back_off(make_whatsapp_gateway, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -65,7 +65,7 @@ def redis() -> aioredis.Redis:
     """The shared Redis client (the gateway's database, from settings)."""
     global _redis
     if _redis is None:
-        _redis = redis_client.connect(settings().redis_url)
+        _redis = redis_client.connect(settings().redis_url, cluster=settings().redis_cluster)
     return _redis
 
 

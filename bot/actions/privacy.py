@@ -41,15 +41,16 @@ class ActionDeleteData(Action):
         now = datetime.now(UTC).isoformat(timespec="seconds")
         try:
             callbacks = await callback_entries(conversation)
-            async with redis().pipeline(transaction=True) as pipe:
-                pipe.delete(*keys.personal(conversation))
-                if callbacks:
-                    pipe.xdel(keys.CALLBACKS, *callbacks)
-                pipe.srem(keys.SUBSCRIBERS, conversation)
-                pipe.srem(keys.VOLUNTEERS, conversation)
-                pipe.sadd(keys.SUPPRESSED, conversation_hash(conversation))
-                pipe.xadd(keys.CONSENT_LEDGER, ledger_entry(conversation, ConsentState.ERASED, now))
-                await pipe.execute()
+            # These keys live on several cluster slots: one step each, suppression first, so that from the
+            # first step on nobody messages the voter; a crash part way is finished by asking again.
+            client = redis()
+            await client.sadd(keys.SUPPRESSED, conversation_hash(conversation))
+            await client.xadd(keys.CONSENT_LEDGER, ledger_entry(conversation, ConsentState.ERASED, now))
+            await client.delete(*keys.personal(conversation))
+            if callbacks:
+                await client.xdel(keys.CALLBACKS, *callbacks)
+            await client.srem(keys.SUBSCRIBERS, conversation)
+            await client.srem(keys.VOLUNTEERS, conversation)
         except RedisError as exc:
             log.error("delete_data_failed", conversation_id=conversation, channel=channel_of(tracker), error=repr(exc))
             dispatcher.utter_message(response="utter_technical_problem")

@@ -113,10 +113,9 @@ class ActionVolunteerSubmit(Action):
             "language": language_of(tracker),
         }
         try:
-            async with redis().pipeline(transaction=True) as pipe:
-                pipe.hset(keys.volunteer(conversation), mapping=record)
-                pipe.sadd(keys.VOLUNTEERS, conversation)
-                await pipe.execute()
+            # Two cluster slots, so two steps: the index first, so a crash in between loses no sign-up from it.
+            await redis().sadd(keys.VOLUNTEERS, conversation)
+            await redis().hset(keys.volunteer(conversation), mapping=record)
         except RedisError as exc:
             log.error("volunteer_save_failed", conversation_id=conversation, channel=record["channel"], error=repr(exc))
             dispatcher.utter_message(response="utter_technical_problem")

@@ -28,10 +28,12 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import keys, metrics
 from bot.channels.telegram_http import AiohttpRequest
+from bot.deadletters import DeadKind, DeadLetters
+from bot.deliveries import Deliveries
 from bot.errors import DeliveryFailed, FloodWait, InboxFull, RecipientBlocked
 from bot.flood import FloodControl, Verdict, slow_down_text
 from bot.language import Language, detect
-from bot.models import Button, Channel, InboundMessage, Kind, OutboundMessage
+from bot.models import Button, Channel, InboundMessage, Kind, OutboundMessage, conversation_id
 from bot.pacing import ChatPacer
 
 if TYPE_CHECKING:
@@ -95,6 +97,8 @@ class TelegramChannel:
         self._pacer = ChatPacer(settings.chat_burst, settings.chat_interval_s)
         self._background: set[asyncio.Task[None]] = set()
         self.flood: FloodControl | None = None  # set by the app once Redis is up
+        self._dead = DeadLetters(self.redis, ttl_s=settings.dead_letter_ttl_s)
+        self._deliveries = Deliveries(self.redis, ttl_s=settings.dedup_ttl_s)
         application.add_handler(TypeHandler(Update, self._on_polled_update))
         application.add_error_handler(self._on_error)
 
@@ -129,7 +133,9 @@ class TelegramChannel:
             # update for a person to look at, and take it off Telegram's hands.
             metrics.ERRORS.labels("webhook_poison").inc()
             log.exception("update cannot be stored; kept in the dead letters", update_id=update.update_id)
-            await self.redis.rpush(keys.DEAD_LETTERS, json.dumps({"telegram_update": data}, ensure_ascii=True))
+            # No conversation id: a supervisor can read it in the dead letters, but not replay it into an inbox.
+            raw = json.dumps({"telegram_update": data}, ensure_ascii=True)
+            await self._dead.record(DeadKind.INBOUND, "", raw=raw, text=raw[:200], reason="update cannot be stored")
             return web.json_response({"ok": False, "error": "update kept for review"}, status=200)
         return web.json_response({"ok": True} if first else {"ok": True, "duplicate": True})
 
@@ -146,8 +152,9 @@ class TelegramChannel:
         """
         chat = update.effective_chat
         inbound = to_inbound(update) if chat is not None and chat.type == ChatType.PRIVATE else None
+        once = f"tg:{update.update_id}"
         if inbound is None or update.edited_message:
-            if not await self.store.first_delivery(update.update_id):
+            if not await self._first_delivery(update, inbound):
                 return False
             if chat is not None and chat.type != ChatType.PRIVATE and update.message is not None:
                 await self._group_notice(update)
@@ -158,19 +165,29 @@ class TelegramChannel:
             inbound.text = cast(str | None, await self.redis.get(keys.button_payload(inbound.text))) or ""
         verdict = await self.flood.check(inbound.conversation_id) if self.flood else Verdict.ALLOW
         if verdict is not Verdict.ALLOW:
-            if not await self.store.first_delivery(update.update_id):
+            if not await self._first_delivery(update, inbound):
                 return False
             if verdict is Verdict.TELL:
                 await self._slow_down(inbound.chat_id)
             return True
         try:
-            first = await self.intake.accept(inbound, once_key=keys.telegram_update(update.update_id))
+            first = await self.intake.accept(inbound, once=once)
         except InboxFull:
             await self._slow_down(inbound.chat_id)
             return True
         if first and update.callback_query is not None:
             self._spawn(self._answer_callback(update.callback_query.id))
         return first
+
+    async def _first_delivery(self, update: Update, inbound: InboundMessage | None) -> bool:
+        """For an update not stored in an inbox: marked in its conversation's deliveries, or alone (no chat)."""
+        if inbound is not None:
+            return await self._deliveries.first(inbound.conversation_id, f"tg:{update.update_id}")
+        chat = update.effective_chat
+        if chat is not None:
+            conversation = conversation_id(Channel.TELEGRAM, str(chat.id))
+            return await self._deliveries.first(conversation, f"tg:{update.update_id}")
+        return await self._deliveries.first_unowned(keys.telegram_update(update.update_id))
 
     async def _slow_down(self, chat_id: str) -> None:
         """Tell a flooding voter, in both languages, that their last messages were not read."""

@@ -80,6 +80,8 @@ class AiohttpRequest(BaseRequest):
         try:
             with metrics.waiting_for_others():
                 async with self._session.request(method, url, data=body, timeout=timeout) as response:
+                    if response.status == 429:  # counted here: PTB's rate limiter retries most of them itself
+                        metrics.THROTTLED.labels("telegram").inc()
                     return response.status, await response.read()
         except TimeoutError as exc:
             raise TimedOut() from exc

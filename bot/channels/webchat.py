@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 import structlog
 from aiohttp import WSMsgType, web
 
-from bot import keys, metrics
+from bot import metrics
 from bot.errors import InboxFull
 from bot.flood import FloodControl, Verdict, client_address, slow_down_text
 from bot.models import Channel, InboundMessage, OutboundMessage, conversation_id
@@ -171,9 +171,9 @@ class WebchatChannel:
         try:
             verdict = await self.flood.check(conv, address) if self.flood else Verdict.ALLOW
             if verdict is Verdict.ALLOW:
-                once_key = keys.webchat_message(conv, frame.client_id) if frame.client_id else None
+                once = f"web:{frame.client_id}" if frame.client_id else None
                 message = InboundMessage(channel=Channel.WEBCHAT, chat_id=voter, text=frame.text)
-                await self.intake.accept(message, once_key=once_key)
+                await self.intake.accept(message, once=once)
         except InboxFull:
             verdict = Verdict.TELL
         except Exception as exc:

@@ -106,7 +106,7 @@ class WhatsAppChannel:
         # arrival, not the phone's timestamp (clocks drift; webhooks come within seconds): should Meta see it
         # closed sooner, its 131047 closes it here too.
         await self.redis.set(keys.whatsapp_window(conv), str(time.time()), ex=WINDOW_S)
-        return await self.intake.accept(message, once_key=keys.whatsapp_message(conv, incoming.wamid))
+        return await self.intake.accept(message, once=f"wa:{incoming.wamid}")
 
     async def record_status(self, status: StatusEvent) -> None:
         """A delivery receipt: once per message and status, on the statuses stream and the campaign's funnel."""

@@ -196,6 +196,7 @@ class GraphClient:
                 return await self._post(body)
             except GraphError as exc:
                 if exc.code in THROTTLED or exc.status == 429:
+                    metrics.THROTTLED.labels("whatsapp").inc()
                     delay = max(delay, min(exc.retry_after or 0.0, BACKOFF_MAX_S))
                     if last:
                         raise FloodWait(delay) from exc

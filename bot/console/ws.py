@@ -17,7 +17,7 @@ from typing import Any
 import structlog
 from redis.asyncio import Redis
 
-from bot import metrics
+from bot import metrics, pubsub
 
 log = structlog.get_logger(__name__)
 
@@ -50,12 +50,11 @@ class EventHub:
     async def _listen(self) -> None:
         while self._queues:
             try:
-                async with self.redis.pubsub() as pubsub:
-                    await pubsub.subscribe(self.channel)
+                async with pubsub.subscribe(self.redis, self.channel) as subscription:
                     while self._queues:
-                        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-                        if message is not None and message.get("type") == "message":
-                            self._fan_out(json.loads(message["data"]))
+                        data = await subscription.message(timeout=1.0)
+                        if data is not None:
+                            self._fan_out(json.loads(data))
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -53,7 +53,8 @@ def run_review(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    text = asyncio.run(_export(load_settings().redis_url, since))
+    settings = load_settings()
+    text = asyncio.run(_export(settings.redis_url, settings.redis_cluster, since))
     if args.out is None:
         sys.stdout.write(text)
     else:
@@ -62,8 +63,8 @@ def run_review(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _export(redis_url: str, since: timedelta) -> str:
-    redis = redis_client.connect(redis_url)
+async def _export(redis_url: str, cluster: bool, since: timedelta) -> str:
+    redis = redis_client.connect(redis_url, cluster=cluster)
     try:
         return await export(redis, since)
     finally:

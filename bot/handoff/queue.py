@@ -27,7 +27,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 from redis.typing import EncodableT, FieldT
 
-from bot import keys, metrics
+from bot import keys, metrics, pubsub
 from bot.handoff import HandoffSignal
 from bot.models import Mode
 from bot.redis_client import StreamEntry, stream_entries
@@ -170,6 +170,7 @@ class HandoffQueue:
         """An entry that kept failing goes to the dead-letter stream, for supervisors."""
         dead = {**fields, "entry_id": entry_id, "language": language, "at": str(time.time())}
         await self.redis.xadd(keys.HANDOFF_DEAD, cast(dict[FieldT, EncodableT], dead), maxlen=10_000, approximate=True)
+        metrics.DEAD_LETTERS.labels("handoff").inc()
         await self.finish(language, entry_id)
 
     async def abandoned(self, language: str, idle_s: float) -> list[tuple[str, dict[str, str], int]]:
@@ -304,6 +305,11 @@ class HandoffQueue:
     async def refresh_depth(self, language: str) -> None:
         metrics.HANDOFF_DEPTH.labels(language).set(await self.depth(language))
 
+    async def refresh_figures(self, language: str) -> None:
+        """The queue's gauges, at scrape time: depth and the oldest wait."""
+        await self.refresh_depth(language)
+        metrics.HANDOFF_OLDEST_WAIT.labels(language).set(await self.oldest_wait_s(language))
+
     async def _last_delivered(self, stream: str) -> str:
         try:
             groups = await self.redis.xinfo_groups(stream)
@@ -315,5 +321,5 @@ class HandoffQueue:
     async def changed(self, language: str) -> None:
         """Tell every console the queue changed."""
         await self.refresh_depth(language)
-        await self.redis.publish(keys.CONSOLE_EVENTS, json.dumps({"type": "queues", "language": language}))
+        await pubsub.publish(self.redis, keys.CONSOLE_EVENTS, json.dumps({"type": "queues", "language": language}))
 

@@ -104,7 +104,7 @@ async def send(
         print("error: neither TELEGRAM_BOT_TOKEN nor the WHATSAPP_* settings are set; nothing can be sent",
               file=sys.stderr)  # fmt: skip
         return 2
-    redis = redis_client.connect(settings.redis_url)
+    redis = redis_client.connect(settings.redis_url, cluster=settings.redis_cluster)
     store = VoterStore(
         redis,
         transcript_ttl_s=settings.transcript_ttl_s,
@@ -235,7 +235,7 @@ def show_counts(name: str, counts: Counts, console: Console) -> None:
 
 
 async def status(settings: Settings, name: str, as_json: bool, console: Console) -> int:
-    redis = redis_client.connect(settings.redis_url)
+    redis = redis_client.connect(settings.redis_url, cluster=settings.redis_cluster)
     try:
         progress = CampaignProgress(redis, name)
         facts = await progress.facts()

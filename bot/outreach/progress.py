@@ -179,7 +179,7 @@ class Progress:
 
 async def load_subscribers(redis: Redis, schedule: Schedule, batch: int = 500) -> list[Recipient]:
     """Every subscribed voter with what a campaign needs to know about them."""
-    ids = sorted(cast(set[str], await redis.smembers(keys.SUBSCRIBERS)))
+    ids = sorted({member async for member in redis.sscan_iter(keys.SUBSCRIBERS, count=batch)})  # SSCAN may repeat one
     recipients: list[Recipient] = []
     for start in range(0, len(ids), batch):
         chunk = ids[start : start + batch]
