@@ -34,6 +34,8 @@ ELECTORS_FILE = "electors.csv"
 SAMPLE_MARK = "SAMPLE DATA"
 
 _EPIC = re.compile(r"[A-Z]{3}[0-9]{7}")
+# Older cards carry the state format: state code / assembly / part / serial, e.g. UP/01/234/1234567.
+_EPIC_OLD = re.compile(r"[A-Z]{2}/[0-9]{1,3}/[0-9]{1,4}/[0-9]{4,7}")
 _PIN = re.compile(r"[1-9][0-9]{5}")
 
 
@@ -43,16 +45,17 @@ def to_ascii_digits(text: str) -> str:
 
 
 def normalize_epic(text: str | None) -> str | None:
-    """An EPIC number in canonical form (``ABC1234567``), or None if ``text`` is not one."""
+    """An EPIC number in canonical form (``ABC1234567``, or ``UP/01/234/1234567`` in the older state
+    format), or None if ``text`` is not one."""
     if not text:
         return None
     candidate = identifiers.compact(text).upper()
-    return candidate if _EPIC.fullmatch(candidate) else None
+    return candidate if _EPIC.fullmatch(candidate) or _EPIC_OLD.fullmatch(candidate) else None
 
 
 def find_epic(text: str | None) -> str | None:
-    """The first EPIC number written anywhere in ``text``, normalised."""
-    return identifiers.find(text, identifiers.Kind.EPIC)
+    """The first EPIC number written anywhere in ``text``, normalised (the current format first)."""
+    return identifiers.find(text, identifiers.Kind.EPIC) or identifiers.find(text, identifiers.Kind.EPIC_OLD)
 
 
 def normalize_pin(text: str | None) -> str | None:

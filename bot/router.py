@@ -18,6 +18,7 @@ import structlog
 from redis.asyncio import Redis
 
 from bot import keys, metrics, pubsub
+from bot.clock import time_range
 from bot.consent import withdraw
 from bot.conversation import Conversations
 from bot.csat import Survey
@@ -262,7 +263,8 @@ class Router:
             await self.erase(say.profile.conversation_id, say.batch)
 
     async def _closed(self, say: Say) -> None:
-        closed = self.texts.get("handoff_closed", say.language.value).format(hours=self.hours.window)
+        hours = time_range(self.hours.start, self.hours.end, say.language.value)
+        closed = self.texts.get("handoff_closed", say.language.value).format(hours=hours)
         await say.text(closed, self._offer(say.language))
 
     async def erase(self, conversation_id: str, batch: TurnBatch | None = None) -> None:

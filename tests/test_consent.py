@@ -133,7 +133,8 @@ async def test_subscribe_mid_form_stop_and_delete_my_data_leave_nothing_but_the_
     assert "at most 2 messages a week" in notice.text and notice.reply_markup is not None
     await say("/affirm", button=True)
     assert await redis.sismember(keys.SUBSCRIBERS, conversation)
-    assert (await redis.hgetall(keys.consent(conversation)))["notice_version"] == "1"
+    # consent_notice_version in domain.yml: 2 since utter_subscribe_notice was reworded (issue 19)
+    assert (await redis.hgetall(keys.consent(conversation)))["notice_version"] == "2"
 
     asked = await say("find my polling station")
     assert any("EPIC" in text for text in asked), asked
@@ -145,7 +146,7 @@ async def test_subscribe_mid_form_stop_and_delete_my_data_leave_nothing_but_the_
     assert not await redis.sismember(keys.SUBSCRIBERS, conversation)
     await say("find my polling station")
     station = await say("ABC1234567")
-    assert any("ABC1234567" in text or "polling station" in text.lower() for text in station), station
+    assert any("ABC1234567" in text or "polling booth" in text.lower() for text in station), station
 
     await say("/subscribe_updates", button=True)
     await say("/affirm", button=True)

@@ -39,6 +39,9 @@ STATION_ROW = "Gaya,गया,Bihar,बिहार,1,School,स्कूल,Roa
         ("abc 123 4567", "ABC1234567"),
         ("ABC-1234567", "ABC1234567"),
         ("xyz७६५४३२१", "XYZ7654321"),
+        ("UP/01/234/1234567", "UP/01/234/1234567"),  # the older state format, still on old cards
+        ("up / 01 / 234 / 1234567", "UP/01/234/1234567"),
+        ("UP/01/234", None),
         ("AB1234567", None),
         ("ABCD1234567", None),
         ("ABC123456", None),
@@ -56,6 +59,7 @@ def test_find_epic_in_a_sentence() -> None:
     assert find_epic("मेरा वोटर कार्ड नंबर ABC 1234567 है") == "ABC1234567"
     assert find_epic("xyz७६५४३२१०") is None  # eight digits is not an EPIC number
     assert find_epic("call 9876543210") is None
+    assert find_epic("purana card hai, number up/01/234/1234567") == "UP/01/234/1234567"
 
 
 @pytest.mark.parametrize(
@@ -189,6 +193,8 @@ def test_generated_constituency_patterns(text: str, found: list[str]) -> None:
     [
         ("epic_number", "my epic is xyz७६५४३२१ ok", ["xyz७६५४३२१"]),
         ("epic_number", "ABC 1234567", ["ABC 1234567"]),
+        ("epic_number", "purana card UP/01/234/1234567 hai", ["UP/01/234/1234567"]),
+        ("epic_number", "date 12/05/2024", []),
         ("pin_code", "pin 800 001", ["800 001"]),
         ("pin_code", "9876543210", []),
         ("phone_number", "call +91 98765 43210", ["+91 98765 43210"]),

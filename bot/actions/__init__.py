@@ -12,9 +12,12 @@ such as a station name filled in.
 - ``callback``: call-back request form (phone number with consent, queued for call-centre staff)
 - ``consent``: subscribe / unsubscribe to updates
 - ``privacy``: delete my data
+- ``sources``: where the previous answer comes from (``sources.yml``)
 - ``review``: keep messages that fell back, were out of scope or led to a hand-off, for the content team
 """
 
-from bot.actions import callback, consent, elections, handoff, polling, privacy, review, session, volunteer
+from bot.actions import callback, consent, elections, handoff, polling, privacy, review, session, sources, volunteer
 
-__all__ = ["callback", "consent", "elections", "handoff", "polling", "privacy", "review", "session", "volunteer"]
+__all__ = [
+    "callback", "consent", "elections", "handoff", "polling", "privacy", "review", "session", "sources", "volunteer",
+]  # fmt: skip

@@ -37,6 +37,7 @@ NON_TOPIC_INTENTS = frozenset(
         "bot_challenge",
         "change_language",
         "out_of_scope",
+        "ask_source",
     }
 )
 _NOT_WORD = re.compile(r"[^\w\u0900-\u097F]+")

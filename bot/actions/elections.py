@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date, time
 from itertools import groupby
 from typing import Any
 
@@ -13,27 +12,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 
 from bot.actions.common import election_schedule, is_cancel, language_of, latest_intent, latest_text
+from bot.clock import long_date, spoken_time
 from bot.schedule import ConstituencySchedule
 
-# Names of months and weekdays for dates in Hindi replies (a format, not a sentence).
-_MONTHS_HI = ("जनवरी", "फ़रवरी", "मार्च", "अप्रैल", "मई", "जून", "जुलाई", "अगस्त", "सितंबर", "अक्टूबर", "नवंबर", "दिसंबर")
-_WEEKDAYS_HI = ("सोमवार", "मंगलवार", "बुधवार", "गुरुवार", "शुक्रवार", "शनिवार", "रविवार")
-_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-              "November", "December")  # fmt: skip
-_WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _LETTER = re.compile(r"[A-Za-z\u0900-\u097F]")
 # Longest text taken as a constituency name the assistant does not know (to say so plainly).
 MAX_UNKNOWN_NAME = 40
-
-
-def format_date(day: date, language: str) -> str:
-    if language == "hi":
-        return f"{_WEEKDAYS_HI[day.weekday()]}, {day.day} {_MONTHS_HI[day.month - 1]} {day.year}"
-    return f"{_WEEKDAYS_EN[day.weekday()]}, {day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
-
-
-def format_time(moment: time) -> str:
-    return moment.strftime("%H:%M")
 
 
 def _looks_like_a_name(text: str) -> bool:
@@ -113,7 +97,7 @@ class ActionElectionSchedule(Action):
                 response="utter_schedule_state",
                 state=state_name,
                 phase=phase,
-                poll_date=format_date(poll_date, language),
+                poll_date=long_date(poll_date, language),
                 constituencies=", ".join(names),
             )
         if schedule.sample:
@@ -128,8 +112,8 @@ class ActionElectionSchedule(Action):
             constituency=entry.name_hi if language == "hi" else entry.name,
             state=(state.name_hi if state and language == "hi" else entry.state),
             phase=entry.phase,
-            poll_date=format_date(entry.poll_date, language),
-            poll_close=format_time(entry.poll_close),
+            poll_date=long_date(entry.poll_date, language),
+            poll_close=spoken_time(entry.poll_close, language),
         )
         if election_schedule().sample:
             dispatcher.utter_message(response="utter_sample_data_notice")

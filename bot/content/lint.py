@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 from yaml.nodes import Node
 
+from bot.content import bilingual, pairs, provenance, style
 from bot.content.sources import LANGS, Content, Example, Problem, line_of, load, mapping, sequence, string
 from bot.content.text import (
     annotated_entities,
@@ -330,8 +331,8 @@ def check_entities(content: Content) -> Iterator[Problem]:
 
 def text_files(root: Path = ROOT) -> list[Path]:
     """Every file whose text reaches the model or the voter."""
-    files = [root / "domain.yml"]
-    for folder in ("nlu", "stories", "tests/conversations"):
+    files = [root / name for name in ("domain.yml", "gateway_texts.yml", "canned_responses.yml", "sources.yml")]
+    for folder in ("nlu", "stories", "tests/conversations", "campaigns"):
         files += sorted((root / folder).glob("*.yml"))
     return [path for path in files if path.exists()]
 
@@ -368,7 +369,19 @@ def lint(root: Path = ROOT) -> list[Problem]:
     for check in (*checks, check_whatsapp_buttons):
         problems += check(content)
     problems += check_example_counts(content, rules)
+    texts = bilingual.pairs(content)
+    problems += style.check(texts, root) + pairs.check(texts)
+    if (root / provenance.SOURCES).exists():
+        problems += provenance.check(content, texts)[0]
     return sorted(set(problems))
+
+
+def warnings(root: Path = ROOT) -> list[Problem]:
+    """What `make check` reports without failing: answers without a source, sources not re-checked lately."""
+    if not (root / provenance.SOURCES).exists():
+        return []
+    content = load(root)
+    return sorted(set(provenance.check(content, bilingual.pairs(content))[1]))
 
 
 # ------------------------------------------------------------------ fixing, Rasa, the command line
@@ -447,6 +460,9 @@ def run(args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem)
     failed = bool(problems)
+    cautions = warnings(args.root)
+    for caution in cautions:
+        print(f"warning: {caution}")
     if args.rasa:
         print("running rasa data validate (about 20 s)...", flush=True)
         code, messages = rasa_validate(args.root)
@@ -454,6 +470,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"rasa data validate: {message}")
         failed = failed or code != 0 or bool(messages)
     summary = f"{len(problems)} content problem(s)" if problems else "content lint: no problems"
+    summary += f", {len(cautions)} warning(s)" if cautions else ""
     print(summary + ("" if not args.rasa else "; rasa data validate: " + ("failed" if failed else "clean")))
     return 1 if failed else 0
 

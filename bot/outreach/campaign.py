@@ -35,6 +35,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StringConstraints,
     ValidationError,
     ValidationInfo,
@@ -43,11 +44,12 @@ from pydantic import (
 )
 
 from bot.errors import CampaignFileError
+from bot.outreach import placeholders
 from bot.outreach.whatsapp import Templates
 from bot.schedule import IST, Schedule
 
-# Placeholders a message may use; filled from settings when it is sent.
-PLACEHOLDERS = frozenset({"org_name", "org_url"})
+# Placeholders a message may use: from settings when it is sent, or from the schedule for the audience.
+PLACEHOLDERS = frozenset({"org_name", "org_url"}) | placeholders.SCHEDULE_PLACEHOLDERS
 CALLBACK_DATA_MAX = 64  # bytes: Telegram's limit for a button's payload
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -172,6 +174,8 @@ class Campaign(BaseModel):
     window: Window
     # WhatsApp subscribers get an approved template in their language (they get nothing without one).
     whatsapp: Templates | None = None
+    # {poll_date}, {state}, ... per language, from data/schedule.yml for the audience (bot/outreach/placeholders.py).
+    _from_schedule: dict[str, dict[str, str]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -189,6 +193,24 @@ class Campaign(BaseModel):
                 raise ValueError(f"whatsapp: no template for {', '.join(missing)} (one per audience language)")
         return self
 
+    @model_validator(mode="after")
+    def _dates_from_the_schedule(self, info: ValidationInfo) -> Campaign:
+        schedule = _schedule(info)
+        if schedule is None:
+            return self
+        entries = placeholders.audience_entries(schedule, self.audience.states, self.audience.constituencies)
+        texts = {"hi": self.message.hi, "en": self.message.en}
+        for language, text in texts.items():
+            wrong = placeholders.contradicted_dates(text, entries)
+            if wrong:
+                dates = ", ".join(sorted({e.poll_date.isoformat() for e in entries})) or "none"
+                raise ValueError(
+                    f"message.{language}: the date '{wrong[0]}' is typed in, but the schedule's poll dates for this "
+                    f"audience are {dates} (data/schedule.yml); write {{poll_date}} instead"
+                )
+        self._from_schedule = placeholders.resolve(schedule, entries, texts)
+        return self
+
     @field_validator("name")
     @classmethod
     def _slug(cls, name: str) -> str:
@@ -197,8 +219,8 @@ class Campaign(BaseModel):
         return name
 
     def render(self, language: str, values: dict[str, str]) -> str:
-        """The message in ``language`` with its placeholders filled."""
-        return self.message.get(language).format_map(values)
+        """The message in ``language`` with its placeholders filled (the schedule's first, then ``values``)."""
+        return self.message.get(language).format_map({**self._from_schedule.get(language, {}), **values})
 
 
 class _Loader(yaml.SafeLoader):
