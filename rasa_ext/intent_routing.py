@@ -1,0 +1,161 @@
+"""Two corrections to the classifier's intent that words can decide better than n-gram weights.
+
+- **A request for a person wins.** "My name is not on the list, I want to talk to a person" is a
+  request for a person that also names a topic. The classifier picks one intent and often picks the
+  topic (then the EPIC form starts and the request is lost). When the message plainly asks for a
+  human, the intent becomes ``ask_human``, and the topic the classifier saw (if any, and confident
+  enough) is kept in the parse data as ``handoff_topic`` for the agent (bot/actions/handoff.py).
+- **Form numbers route.** "form 8 kya hota hai" and "फॉर्म 8 कैसे भरें" name the form: the intent is
+  the one configured for that number (``form_intents`` in config.yml), when the classifier already
+  thought the message was about some form or was unsure.  A number whose intent was not trained is
+  ignored, so the map may name intents that other content adds later.
+
+Runs in Rasa (.venv-rasa), after the intent classifier and before the FallbackClassifier.
+The regexes are linear (no nested quantifiers) and see at most the first 300 characters.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+ASK_HUMAN = "ask_human"
+TOPIC_KEY = "handoff_topic"
+MAX_CHARS = 300
+
+# Someone to talk to, in the three ways voters write it.
+_PERSON = (
+    r"human|humans|person|real person|someone|somebody|agent|live agent|operator|executive|staff|"
+    r"representative|customer care|helpdesk person|"
+    r"insaan|insan|insaano|aadmi|admi|vyakti|banda|bande|koi banda|kisi se|kisi insaan|kisi vyakti|"
+    r"इंसान|इन्सान|आदमी|व्यक्ति|एजेंट|कर्मचारी|किसी से|बंदे|बंदा|मनुष्य|ह्यूमन"
+)
+_TALK = (
+    r"talk|speak|chat|connect|transfer|put me through|"
+    r"baat|bat|baatchit|connect karo|jod|jodo|jodiye|milao|milaiye|"
+    r"बात|जोड़|जोड़ो|जोड़िए|जोड़ें|मिलाओ|मिलाइए|कनेक्ट|संपर्क"
+)
+_PERSON_REQUEST = re.compile(
+    rf"(?:^|[^\w])(?:{_PERSON})(?:$|[^\w]).{{0,40}}?(?:^|[^\w])(?:{_TALK})"
+    rf"|(?:^|[^\w])(?:{_TALK})(?:$|[^\w]).{{0,30}}?(?:^|[^\w])(?:{_PERSON})(?:$|[^\w])"
+    r"|(?:^|[^\w])(?:human|insaan|इंसान|real person|असली इंसान|asli insaan)\s*(?:please|plz|pls|chahiye|चाहिए)",
+)
+
+# "form 8", "Form-6", "फॉर्म 8", "फार्म नंबर ८", "form no. 12D"
+_FORM = re.compile(
+    r"(?:^|[^\w])(?:form|forms|farm|fourm|फॉर्म|फ़ॉर्म|फार्म|फ़ार्म|फोर्म|फॉम)"
+    r"\s*(?:no\.?|number|num|नंबर|संख्या|न\.)?\s*[-#:.]?\s*([0-9०-९]{1,2})\s*-?\s*(a|b|c|d|ए|बी|सी|डी|)(?=$|[^\w])",
+)
+_DEVANAGARI_DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
+_DEVANAGARI_LETTERS = {"ए": "a", "बी": "b", "सी": "c", "डी": "d"}
+
+_DEFAULT_FORM_INTENTS = {"6": "register_voter", "8": "update_details", "12d": "accessibility_help"}
+# Intents that a form number may overrule: the classifier already thought "a form" or was unsure.
+_DEFAULT_OVERRULABLE = ["register_voter", "update_details", "voter_id_card", "check_registration",
+                        "accessibility_help", "inform", "out_of_scope"]  # fmt: skip
+
+
+def _normalized(text: str) -> str:
+    return unicodedata.normalize("NFC", text[:MAX_CHARS]).casefold()
+
+
+def asks_for_a_person(text: str) -> bool:
+    return _PERSON_REQUEST.search(_normalized(text)) is not None
+
+
+def form_numbers(text: str) -> set[str]:
+    """Every form named in the text, as "6", "8", "12d"..."""
+    found = set()
+    for match in _FORM.finditer(_normalized(text)):
+        number = match.group(1).translate(_DEVANAGARI_DIGITS).lstrip("0")
+        letter = _DEVANAGARI_LETTERS.get(match.group(2), match.group(2))
+        found.add(number + letter)
+    return found
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class IntentRouting(GraphComponent, IntentClassifier):
+    """Overrules the classifier for a person request (with its topic kept) and for a named form."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            "form_intents": dict(_DEFAULT_FORM_INTENTS),
+            "overrulable_intents": list(_DEFAULT_OVERRULABLE),
+            # Below this confidence any intent may be overruled by a form number.
+            "unsure_below": 0.5,
+            # The classifier's topic is kept for the agent only at or above this confidence.
+            "topic_min_confidence": 0.3,
+            "non_topic_intents": ["greet", "goodbye", "thanks", "affirm", "deny", "inform", "nlu_fallback",
+                                  "ask_human", "request_callback", "bot_challenge", "out_of_scope"],  # fmt: skip
+        }
+
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+                 trained: set[str] | None = None) -> None:  # fmt: skip
+        self._config = config
+        self._storage = model_storage
+        self._resource = resource
+        self._trained = trained or set()
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> IntentRouting:  # fmt: skip
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        self._trained = set(training_data.intents)
+        with self._storage.write_to(self._resource) as directory:
+            (directory / "intents.txt").write_text("\n".join(sorted(self._trained)), encoding="utf-8")
+        return self._resource
+
+    @classmethod
+    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> IntentRouting:  # fmt: skip
+        try:
+            with model_storage.read_from(resource) as directory:
+                trained = set((directory / "intents.txt").read_text(encoding="utf-8").split())
+        except (ValueError, FileNotFoundError):
+            trained = set()
+        return cls(config, model_storage, resource, trained)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            self._route(message)
+        return messages
+
+    def _route(self, message: Message) -> None:
+        text = message.get("text") or ""
+        intent = message.get("intent") or {}
+        name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
+        if not text or name is None:
+            return
+        if name != ASK_HUMAN and name != "request_callback" and ASK_HUMAN in self._trained and asks_for_a_person(text):
+            if confidence >= self._config["topic_min_confidence"] and name not in self._config["non_topic_intents"]:
+                message.set(TOPIC_KEY, name, add_to_output=True)
+            self._set(message, ASK_HUMAN)
+            return
+        forms = form_numbers(text)
+        routed = {self._config["form_intents"].get(form) for form in forms} - {None}
+        if len(routed) != 1:
+            return
+        target = routed.pop()
+        if target == name or target not in self._trained:
+            return
+        if name in self._config["overrulable_intents"] or confidence < self._config["unsure_below"]:
+            self._set(message, target)
+
+    @staticmethod
+    def _set(message: Message, name: str) -> None:
+        chosen = {"name": name, "confidence": 1.0}
+        ranking = [r for r in message.get("intent_ranking") or [] if r.get("name") != name]
+        message.set("intent", chosen, add_to_output=True)
+        message.set("intent_ranking", [chosen, *ranking], add_to_output=True)
