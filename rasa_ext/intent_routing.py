@@ -93,8 +93,8 @@ class IntentRouting(GraphComponent, IntentClassifier):
             "overrulable_intents": list(_DEFAULT_OVERRULABLE),
             # Below this confidence any intent may be overruled by a form number.
             "unsure_below": 0.5,
-            # The classifier's topic is kept for the agent only at or above this confidence.
-            "topic_min_confidence": 0.3,
+            # The classifier's best topic intent is kept for the agent only at or above this confidence.
+            "topic_min_confidence": 0.05,
             "non_topic_intents": ["greet", "goodbye", "thanks", "affirm", "deny", "inform", "nlu_fallback",
                                   "ask_human", "request_callback", "bot_challenge", "out_of_scope"],  # fmt: skip
         }
@@ -138,9 +138,10 @@ class IntentRouting(GraphComponent, IntentClassifier):
         name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
         if not text or name is None:
             return
-        if name != ASK_HUMAN and name != "request_callback" and ASK_HUMAN in self._trained and asks_for_a_person(text):
-            if confidence >= self._config["topic_min_confidence"] and name not in self._config["non_topic_intents"]:
-                message.set(TOPIC_KEY, name, add_to_output=True)
+        if name != "request_callback" and ASK_HUMAN in self._trained and asks_for_a_person(text):
+            topic = self._topic(message)
+            if topic:
+                message.set(TOPIC_KEY, topic, add_to_output=True)
             self._set(message, ASK_HUMAN)
             return
         forms = form_numbers(text)
@@ -148,10 +149,20 @@ class IntentRouting(GraphComponent, IntentClassifier):
         if len(routed) != 1:
             return
         target = routed.pop()
-        if target == name or target not in self._trained:
+        if target not in self._trained:
             return
-        if name in self._config["overrulable_intents"] or confidence < self._config["unsure_below"]:
+        # Confirmed (the classifier agreed but may have been torn between two forms), or overruled.
+        if target == name or name in self._config["overrulable_intents"] or confidence < self._config["unsure_below"]:
             self._set(message, target)
+
+    def _topic(self, message: Message) -> str | None:
+        """What else the message is about: the classifier's best topic intent, if it is not a guess."""
+        for ranked in message.get("intent_ranking") or []:
+            name = ranked.get("name")
+            if name in self._config["non_topic_intents"]:
+                continue
+            return str(name) if float(ranked.get("confidence") or 0.0) >= self._config["topic_min_confidence"] else None
+        return None
 
     @staticmethod
     def _set(message: Message, name: str) -> None:
