@@ -11,13 +11,11 @@
   ignored, so the map may name intents that other content adds later.
 
 Runs in Rasa (.venv-rasa), after the intent classifier and before the FallbackClassifier.
-The regexes are linear (no nested quantifiers) and see at most the first 300 characters.
+The words are in rasa_ext/intent_words.py.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -28,58 +26,15 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from rasa_ext.intent_words import asks_for_a_person, form_numbers
+
 ASK_HUMAN = "ask_human"
 TOPIC_KEY = "handoff_topic"
-MAX_CHARS = 300
-
-# Someone to talk to, in the three ways voters write it.
-_PERSON = (
-    r"human|humans|person|real person|someone|somebody|agent|live agent|operator|executive|staff|"
-    r"representative|customer care|helpdesk person|"
-    r"insaan|insan|insaano|aadmi|admi|vyakti|banda|bande|koi banda|kisi se|kisi insaan|kisi vyakti|"
-    r"इंसान|इन्सान|आदमी|व्यक्ति|एजेंट|कर्मचारी|किसी से|बंदे|बंदा|मनुष्य|ह्यूमन"
-)
-_TALK = (
-    r"talk|speak|chat|connect|transfer|put me through|"
-    r"baat|bat|baatchit|connect karo|jod|jodo|jodiye|milao|milaiye|"
-    r"बात|जोड़|जोड़ो|जोड़िए|जोड़ें|मिलाओ|मिलाइए|कनेक्ट|संपर्क"
-)
-_PERSON_REQUEST = re.compile(
-    rf"(?:^|[^\w])(?:{_PERSON})(?:$|[^\w]).{{0,40}}?(?:^|[^\w])(?:{_TALK})"
-    rf"|(?:^|[^\w])(?:{_TALK})(?:$|[^\w]).{{0,30}}?(?:^|[^\w])(?:{_PERSON})(?:$|[^\w])"
-    r"|(?:^|[^\w])(?:human|insaan|इंसान|real person|असली इंसान|asli insaan)\s*(?:please|plz|pls|chahiye|चाहिए)",
-)
-
-# "form 8", "Form-6", "फॉर्म 8", "फार्म नंबर ८", "form no. 12D"
-_FORM = re.compile(
-    r"(?:^|[^\w])(?:form|forms|farm|fourm|फॉर्म|फ़ॉर्म|फार्म|फ़ार्म|फोर्म|फॉम)"
-    r"\s*(?:no\.?|number|num|नंबर|संख्या|न\.)?\s*[-#:.]?\s*([0-9०-९]{1,2})\s*-?\s*(a|b|c|d|ए|बी|सी|डी|)(?=$|[^\w])",
-)
-_DEVANAGARI_DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
-_DEVANAGARI_LETTERS = {"ए": "a", "बी": "b", "सी": "c", "डी": "d"}
 
 _DEFAULT_FORM_INTENTS = {"6": "register_voter", "8": "update_details", "12d": "accessibility_help"}
 # Intents that a form number may overrule: the classifier already thought "a form" or was unsure.
 _DEFAULT_OVERRULABLE = ["register_voter", "update_details", "voter_id_card", "check_registration",
                         "accessibility_help", "inform", "out_of_scope"]  # fmt: skip
-
-
-def _normalized(text: str) -> str:
-    return unicodedata.normalize("NFC", text[:MAX_CHARS]).casefold()
-
-
-def asks_for_a_person(text: str) -> bool:
-    return _PERSON_REQUEST.search(_normalized(text)) is not None
-
-
-def form_numbers(text: str) -> set[str]:
-    """Every form named in the text, as "6", "8", "12d"..."""
-    found = set()
-    for match in _FORM.finditer(_normalized(text)):
-        number = match.group(1).translate(_DEVANAGARI_DIGITS).lstrip("0")
-        letter = _DEVANAGARI_LETTERS.get(match.group(2), match.group(2))
-        found.add(number + letter)
-    return found
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -95,8 +50,19 @@ class IntentRouting(GraphComponent, IntentClassifier):
             "unsure_below": 0.5,
             # The classifier's best topic intent is kept for the agent only at or above this confidence.
             "topic_min_confidence": 0.05,
-            "non_topic_intents": ["greet", "goodbye", "thanks", "affirm", "deny", "inform", "nlu_fallback",
-                                  "ask_human", "request_callback", "bot_challenge", "out_of_scope"],  # fmt: skip
+            "non_topic_intents": [
+                "greet",
+                "goodbye",
+                "thanks",
+                "affirm",
+                "deny",
+                "inform",
+                "nlu_fallback",
+                "ask_human",
+                "request_callback",
+                "bot_challenge",
+                "out_of_scope",
+            ],  # fmt: skip
         }
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
