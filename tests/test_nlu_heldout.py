@@ -57,7 +57,8 @@ async def test_held_out_messages_per_language(rasa_stack: dict[str, str]) -> Non
             scores[language]["macro_f1"] = round(macro_f1(pairs), 4)
         for language, texts in everyday.items():
             predicted = [await _intent(session, rasa_stack["rasa_url"], text) for text in texts]
-            misses += [f"{language}: {t!r} out_of_scope -> {p}" for t, p in zip(texts, predicted, strict=True) if p not in REFUSED]
+            pairs_oos = zip(texts, predicted, strict=True)
+            misses += [f"{language}: {t!r} out_of_scope -> {p}" for t, p in pairs_oos if p not in REFUSED]
             scores[language]["everyday_examples"] = len(texts)
             scores[language]["everyday_refused"] = round(sum(p in REFUSED for p in predicted) / len(texts), 4)
     out = ROOT / "results" / "nlu"
