@@ -29,6 +29,14 @@ _PERSON_REQUEST = re.compile(
     r"|(?:^|[^\w])(?:human|insaan|इंसान|real person|असली इंसान|asli insaan)\s*(?:please|plz|pls|chahiye|चाहिए)",
 )
 
+# "Am I talking to a human?" asks what the assistant is, it does not ask for a person.
+_ASKS_WHAT_IT_IS = re.compile(
+    r"(?:^|[^\w])(?:am i|are you|is (?:this|there|it)|kya (?:main|mai|me|mein|ye|yeh|aap|tum)|"
+    r"क्या (?:मैं|मै|ये|यह|आप|तुम))(?:$|[^\w]).{0,40}?"
+    r"(?:talking|chatting|speaking|behind|baat kar (?:raha|rahi)|chat kar (?:raha|rahi)|"
+    r"बात कर (?:रहा|रही)|चैट कर (?:रहा|रही)|human\?|इंसान हो|insaan ho)",
+)
+
 # "form 8", "Form-6", "फॉर्म 8", "फार्म नंबर ८", "form no. 12D"
 _FORM = re.compile(
     r"(?:^|[^\w])(?:form|forms|farm|fourm|फॉर्म|फ़ॉर्म|फार्म|फ़ार्म|फोर्म|फॉम)"
@@ -43,7 +51,8 @@ def _normalized(text: str) -> str:
 
 
 def asks_for_a_person(text: str) -> bool:
-    return _PERSON_REQUEST.search(_normalized(text)) is not None
+    normalized = _normalized(text)
+    return _PERSON_REQUEST.search(normalized) is not None and _ASKS_WHAT_IT_IS.search(normalized) is None
 
 
 def form_numbers(text: str) -> set[str]:

@@ -32,6 +32,10 @@ def test_a_request_for_a_person_is_seen_in_every_language(text: str) -> None:
         "वोटर लिस्ट में नाम कैसे देखें",
         "party agent ne booth pe jhagda kiya",
         "bat and ball",
+        "क्या मैं सच में इंसान से बात कर रही हूं",
+        "kya mai kisi real insaan se chat kar rahi hu",
+        "is there a human behind this chat",
+        "am i talking to a person or a bot",
     ],
 )
 def test_a_topic_alone_is_not_a_request_for_a_person(text: str) -> None:
