@@ -5,6 +5,9 @@
   topic (then the EPIC form starts and the request is lost). When the message plainly asks for a
   human, the intent becomes ``ask_human``, and the topic the classifier saw (if any, and confident
   enough) is kept in the parse data as ``handoff_topic`` for the agent (bot/actions/handoff.py).
+- **Nothing known, nothing guessed.** A message none of whose words (letters only: EPIC and PIN codes
+  are not words) occurs in the training examples ("lkjh poiu mnbv") gets confidence 0, so the
+  FallbackClassifier asks the voter to rephrase instead of guessing an intent.
 - **Form numbers route.** "form 8 kya hota hai" and "फॉर्म 8 कैसे भरें" name the form: the intent is
   the one configured for that number (``form_intents`` in config.yml), when the classifier already
   thought the message was about some form or was unsure.  A number whose intent was not trained is
@@ -26,7 +29,7 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from rasa_ext.intent_words import asks_for_a_person, form_numbers
+from rasa_ext.intent_words import asks_for_a_person, form_numbers, words
 
 ASK_HUMAN = "ask_human"
 TOPIC_KEY = "handoff_topic"
@@ -66,11 +69,12 @@ class IntentRouting(GraphComponent, IntentClassifier):
         }
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                 trained: set[str] | None = None) -> None:  # fmt: skip
+                 trained: set[str] | None = None, vocabulary: set[str] | None = None) -> None:  # fmt: skip
         self._config = config
         self._storage = model_storage
         self._resource = resource
         self._trained = trained or set()
+        self._vocabulary = vocabulary or set()
 
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
@@ -79,8 +83,10 @@ class IntentRouting(GraphComponent, IntentClassifier):
 
     def train(self, training_data: TrainingData) -> Resource:
         self._trained = set(training_data.intents)
+        self._vocabulary = {w for m in training_data.intent_examples for w in words(m.get("text") or "")}
         with self._storage.write_to(self._resource) as directory:
             (directory / "intents.txt").write_text("\n".join(sorted(self._trained)), encoding="utf-8")
+            (directory / "vocabulary.txt").write_text("\n".join(sorted(self._vocabulary)), encoding="utf-8")
         return self._resource
 
     @classmethod
@@ -89,9 +95,10 @@ class IntentRouting(GraphComponent, IntentClassifier):
         try:
             with model_storage.read_from(resource) as directory:
                 trained = set((directory / "intents.txt").read_text(encoding="utf-8").split())
+                vocabulary = set((directory / "vocabulary.txt").read_text(encoding="utf-8").split())
         except (ValueError, FileNotFoundError):
-            trained = set()
-        return cls(config, model_storage, resource, trained)
+            trained, vocabulary = set(), set()
+        return cls(config, model_storage, resource, trained, vocabulary)
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
@@ -103,6 +110,10 @@ class IntentRouting(GraphComponent, IntentClassifier):
         intent = message.get("intent") or {}
         name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
         if not text or name is None:
+            return
+        letters = words(text)
+        if self._vocabulary and letters and not any(w in self._vocabulary for w in letters):
+            message.set("intent", {"name": name, "confidence": 0.0}, add_to_output=True)
             return
         if name != "request_callback" and ASK_HUMAN in self._trained and asks_for_a_person(text):
             topic = self._topic(message)

@@ -63,3 +63,12 @@ def form_numbers(text: str) -> set[str]:
         letter = _DEVANAGARI_LETTERS.get(match.group(2), match.group(2))
         found.add(number + letter)
     return found
+
+
+_SEPARATORS = re.compile(r"[\s.,!?।;:'\"()/\\\-]+")
+
+
+def words(text: str) -> list[str]:
+    """The words of a text, letters only (a token with a digit, like an EPIC or PIN code, is not a word here)."""
+    tokens = _SEPARATORS.split(_normalized(text))
+    return [t for t in tokens if t and any(c.isalpha() for c in t) and not any(c.isdigit() for c in t)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rasa_ext.intent_words import asks_for_a_person, form_numbers
+from rasa_ext.intent_words import asks_for_a_person, form_numbers, words
 
 
 @pytest.mark.parametrize(
@@ -60,3 +60,19 @@ def test_a_topic_alone_is_not_a_request_for_a_person(text: str) -> None:
 )
 def test_form_numbers_in_english_hindi_and_hinglish(text: str, forms: set[str]) -> None:
     assert form_numbers(text) == forms
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("lkjh poiu mnbv", ["lkjh", "poiu", "mnbv"]),
+        ("मेरा बूथ कहाँ है।", ["मेरा", "बूथ", "कहाँ", "है"]),
+        ("ABC1234567", []),
+        ("xyz७६५४३२१", []),
+        ("pin 800 001", ["pin"]),
+        ("🙏🙏", []),
+    ],
+)
+def test_words_are_letters_only(text: str, expected: list[str]) -> None:
+    """A message with no known word falls back (rasa_ext/intent_routing.py); codes and numbers never count."""
+    assert words(text) == expected
