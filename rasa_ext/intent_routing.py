@@ -52,7 +52,9 @@ class IntentRouting(GraphComponent, IntentClassifier):
             # Below this confidence any intent may be overruled by a form number.
             "unsure_below": 0.5,
             # The classifier's best topic intent is kept for the agent only at or above this confidence.
-            "topic_min_confidence": 0.05,
+            "topic_min_confidence": 0.02,
+            # ... and at least this many times the next topic intent's.
+            "topic_min_ratio": 3.0,
             "non_topic_intents": [
                 "greet",
                 "goodbye",
@@ -133,12 +135,20 @@ class IntentRouting(GraphComponent, IntentClassifier):
             self._set(message, target)
 
     def _topic(self, message: Message) -> str | None:
-        """What else the message is about: the classifier's best topic intent, if it is not a guess."""
-        for ranked in message.get("intent_ranking") or []:
-            name = ranked.get("name")
-            if name in self._config["non_topic_intents"]:
-                continue
-            return str(name) if float(ranked.get("confidence") or 0.0) >= self._config["topic_min_confidence"] else None
+        """What else the message is about: the classifier's best topic intent, when it stands out.
+
+        Beside a confident ``ask_human`` the topic intents share what is left: a topic the message names
+        stands well above the others ("my name is not on the list, I want a person": check_registration
+        0.03-0.07, the next one 0.001-0.014); a plain request for a person leaves all of them near zero.
+        """
+        skip = self._config["non_topic_intents"]
+        ranked = [r for r in message.get("intent_ranking") or [] if r.get("name") not in skip]
+        if not ranked:
+            return None
+        best = float(ranked[0].get("confidence") or 0.0)
+        runner_up = float(ranked[1].get("confidence") or 0.0) if len(ranked) > 1 else 0.0
+        if best >= self._config["topic_min_confidence"] and best >= self._config["topic_min_ratio"] * runner_up:
+            return str(ranked[0]["name"])
         return None
 
     @staticmethod
