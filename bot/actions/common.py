@@ -136,8 +136,19 @@ def is_cancel(tracker: Tracker) -> bool:
     return text in CANCEL_WORDS or words[0] in CANCEL_WORDS or " ".join(words[:2]) in CANCEL_WORDS
 
 
+# Set by rasa_ext/intent_routing.py when a request for a person also named a topic.
+HANDOFF_TOPIC_KEY = "handoff_topic"
+
+
 def last_topic(tracker: Tracker) -> str | None:
-    """The latest intent that names what the voter wanted (e.g. find_polling_station)."""
+    """The latest intent that names what the voter wanted (e.g. find_polling_station).
+
+    A request for a person that named its topic in the same message ("my name is not on the list,
+    I want a person") carries it in the parse data: that one comes first.
+    """
+    named = (tracker.latest_message or {}).get(HANDOFF_TOPIC_KEY)
+    if isinstance(named, str) and named and named not in NON_TOPIC_INTENTS:
+        return named
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             name = ((event.get("parse_data") or {}).get("intent") or {}).get("name")

@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 
 from bot.actions.common import election_schedule, is_cancel, language_of, latest_intent, latest_text
+from bot.actions.form_exits import detoured_now, should_let_go
 from bot.clock import long_date, spoken_time
 from bot.schedule import ConstituencySchedule
 
@@ -63,7 +64,7 @@ class ValidateScheduleForm(FormValidationAction):
     ) -> EventType | None:
         known_state = election_schedule().resolve_state(tracker.get_slot("state")) is not None
         cancelled = bool(tracker.get_slot(REQUESTED_SLOT)) and is_cancel(tracker)
-        if tracker.get_slot("constituency") or known_state or cancelled:
+        if tracker.get_slot("constituency") or known_state or cancelled or should_let_go(tracker, "schedule_form"):
             return SlotSet(REQUESTED_SLOT, None)
         return SlotSet(REQUESTED_SLOT, "constituency")
 
@@ -87,7 +88,8 @@ class ActionElectionSchedule(Action):
             return [SlotSet("constituency", entry.name)]
         state = schedule.resolve_state(tracker.get_slot("state"))
         if state is None:
-            dispatcher.utter_message(response="utter_form_cancelled")
+            if not detoured_now(tracker, "schedule_form"):  # let go after another answer: nothing to add
+                dispatcher.utter_message(response="utter_form_cancelled")
             return []
         entries = schedule.for_state(state.name)
         state_name = state.name_hi if language == "hi" else state.name

@@ -20,6 +20,7 @@ from bot.actions.common import (
     latest_text,
     roll_lookup_allowed,
 )
+from bot.actions.form_exits import detoured_now, should_let_go
 from bot.electoral import PollingStation, find_epic, find_pin, mask, normalize_epic, normalize_pin
 
 log = structlog.get_logger(__name__)
@@ -54,6 +55,7 @@ class _EpicFormValidation(FormValidationAction, ABC):
 
     accepts_pin = False
     trigger_intent: str
+    form: str
 
     @abstractmethod
     def name(self) -> str: ...
@@ -95,7 +97,7 @@ class _EpicFormValidation(FormValidationAction, ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> EventType | None:
         done = bool(tracker.get_slot("epic_number")) or (self.accepts_pin and bool(tracker.get_slot("pin_code")))
-        if done or (tracker.get_slot(REQUESTED_SLOT) and is_cancel(tracker)):
+        if done or (tracker.get_slot(REQUESTED_SLOT) and is_cancel(tracker)) or should_let_go(tracker, self.form):
             return SlotSet(REQUESTED_SLOT, None)
         return SlotSet(REQUESTED_SLOT, "epic_number")
 
@@ -105,6 +107,7 @@ class ValidatePollingStationForm(_EpicFormValidation):
 
     accepts_pin = True
     trigger_intent = "find_polling_station"
+    form = "polling_station_form"
 
     def name(self) -> str:
         return "validate_polling_station_form"
@@ -114,6 +117,7 @@ class ValidateRegistrationForm(_EpicFormValidation):
     """The voter-list check needs an EPIC number."""
 
     trigger_intent = "check_registration"
+    form = "registration_form"
 
     def name(self) -> str:
         return "validate_registration_form"
@@ -156,7 +160,8 @@ class ActionFindPollingStation(Action):
                 _sample_notice(dispatcher)
             # A PIN code is a search, not the voter's identity: do not reuse it next time.
             return [SlotSet("pin_code", None)]
-        dispatcher.utter_message(response="utter_form_cancelled")
+        if not detoured_now(tracker, "polling_station_form"):  # let go after another answer: nothing to add
+            dispatcher.utter_message(response="utter_form_cancelled")
         return []
 
 
@@ -171,7 +176,8 @@ class ActionCheckRegistration(Action):
         roll = electoral_roll()
         epic = normalize_epic(tracker.get_slot("epic_number"))
         if not epic:
-            dispatcher.utter_message(response="utter_registration_check_official")
+            if not detoured_now(tracker, "registration_form"):
+                dispatcher.utter_message(response="utter_registration_check_official")
             return []
         if not await roll_lookup_allowed(tracker.sender_id):
             return _refuse_lookup(dispatcher, tracker)
