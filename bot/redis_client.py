@@ -89,10 +89,10 @@ class BoundedCluster(RedisCluster):
 
     def register_script(self, script: Any) -> Any:
         """Scripts run with EVAL, never EVALSHA: a node without the script in its cache (a new client's first
-        call, or a replica a failover promoted: Redis does not replicate the script cache) would answer
-        NOSCRIPT, and redis-py's answer to it, every waiting task loading the script on every node at once,
-        broke connections under load here (benchmarks/redis_clients.py). The body costs a few hundred bytes
-        more per call; Redis still compiles each script once."""
+        call, or a replica a failover promoted: Redis does not replicate the script cache) answers NOSCRIPT,
+        and then every waiting task would load the script on every node at once, in the middle of the
+        failover. EVAL never meets NOSCRIPT; the body costs a few hundred bytes more per call, and Redis still
+        compiles each script once."""
         return EvalScript(self, script if isinstance(script, str) else script.decode())
 
     async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
