@@ -8,6 +8,10 @@
 - **Nothing known, nothing guessed.** A message none of whose words (letters only: EPIC and PIN codes
   are not words) occurs in the training examples ("lkjh poiu mnbv") gets confidence 0, so the
   FallbackClassifier asks the voter to rephrase instead of guessing an intent.
+- **A bare answer is an answer.** A message that is only values the entity patterns know (an EPIC
+  number, a PIN code, a phone number, a constituency or state) and the words that wrap an answer ("my
+  pin is 800001", "मेरा एपिक नंबर ABC1234567 है") is ``inform``, whatever the n-grams of an unseen code
+  or place name suggest (``answer_entities`` in config.yml; the regexes are nlu/entities.yml's).
 - **Form numbers route.** "form 8 kya hota hai" and "फॉर्म 8 कैसे भरें" name the form: the intent is
   the one configured for that number (``form_intents`` in config.yml), when the classifier already
   thought the message was about some form or was unsure.  A number whose intent was not trained is
@@ -19,6 +23,8 @@ The words are in rasa_ext/intent_words.py.
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -29,9 +35,10 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from rasa_ext.intent_words import asks_for_a_person, form_numbers, words
+from rasa_ext.intent_words import asks_for_a_person, form_numbers, is_bare_answer, words
 
 ASK_HUMAN = "ask_human"
+INFORM = "inform"
 TOPIC_KEY = "handoff_topic"
 
 _DEFAULT_FORM_INTENTS = {"6": "register_voter", "8": "update_details", "12d": "accessibility_help"}
@@ -55,6 +62,8 @@ class IntentRouting(GraphComponent, IntentClassifier):
             "topic_min_confidence": 0.02,
             # ... and at least this many times the next topic intent's.
             "topic_min_ratio": 3.0,
+            # The entity regexes (nlu/entities.yml) whose values, alone, make a message an answer (inform).
+            "answer_entities": ["epic_number", "pin_code", "phone_number", "constituency", "state"],
             "non_topic_intents": [
                 "greet",
                 "goodbye",
@@ -71,12 +80,15 @@ class IntentRouting(GraphComponent, IntentClassifier):
         }
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                 trained: set[str] | None = None, vocabulary: set[str] | None = None) -> None:  # fmt: skip
+                 trained: set[str] | None = None, vocabulary: set[str] | None = None,
+                 answer_patterns: list[str] | None = None) -> None:  # fmt: skip
         self._config = config
         self._storage = model_storage
         self._resource = resource
         self._trained = trained or set()
         self._vocabulary = vocabulary or set()
+        self._answer_sources = answer_patterns or []
+        self._answer_patterns = [re.compile(p, re.IGNORECASE) for p in self._answer_sources]
 
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
@@ -86,9 +98,13 @@ class IntentRouting(GraphComponent, IntentClassifier):
     def train(self, training_data: TrainingData) -> Resource:
         self._trained = set(training_data.intents)
         self._vocabulary = {w for m in training_data.intent_examples for w in words(m.get("text") or "")}
+        wanted = set(self._config["answer_entities"])
+        self._answer_sources = [r["pattern"] for r in training_data.regex_features if r.get("name") in wanted]
+        self._answer_patterns = [re.compile(p, re.IGNORECASE) for p in self._answer_sources]
         with self._storage.write_to(self._resource) as directory:
             (directory / "intents.txt").write_text("\n".join(sorted(self._trained)), encoding="utf-8")
             (directory / "vocabulary.txt").write_text("\n".join(sorted(self._vocabulary)), encoding="utf-8")
+            (directory / "answers.json").write_text(json.dumps(self._answer_sources), encoding="utf-8")
         return self._resource
 
     @classmethod
@@ -98,9 +114,11 @@ class IntentRouting(GraphComponent, IntentClassifier):
             with model_storage.read_from(resource) as directory:
                 trained = set((directory / "intents.txt").read_text(encoding="utf-8").split())
                 vocabulary = set((directory / "vocabulary.txt").read_text(encoding="utf-8").split())
+                answers_file = directory / "answers.json"
+                answers = json.loads(answers_file.read_text(encoding="utf-8")) if answers_file.exists() else []
         except (ValueError, FileNotFoundError):
-            trained, vocabulary = set(), set()
-        return cls(config, model_storage, resource, trained, vocabulary)
+            trained, vocabulary, answers = set(), set(), []
+        return cls(config, model_storage, resource, trained, vocabulary, answers)
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
@@ -112,6 +130,10 @@ class IntentRouting(GraphComponent, IntentClassifier):
         intent = message.get("intent") or {}
         name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
         if not text or name is None:
+            return
+        if INFORM in self._trained and is_bare_answer(text, self._answer_patterns):
+            if name != INFORM:
+                self._set(message, INFORM)
             return
         letters = words(text)
         if self._vocabulary and letters and not any(w in self._vocabulary for w in letters):

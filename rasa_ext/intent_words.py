@@ -65,6 +65,30 @@ def form_numbers(text: str) -> set[str]:
     return found
 
 
+# Words that may wrap a bare answer ("my pin is 800001", "मेरा एपिक नंबर ABC1234567 है", "jaipur se hu").
+ANSWER_WORDS = frozenset(
+    """my mine is its it's it the a am i im i'm in at from of here this that number no num code pin pincode
+    epic voter id card phone mobile contact constituency seat area district city village town state live stay
+    s ok okay yes sure please pls plz and or
+    mera meri mere hai h he hain hu hoon hun main mai mein me se ka ki ke ye yeh wo woh rehta rehti rahta rahti
+    ji haan han number nambar nmbr hamara hamari apna apni gaon gao shahar jila zila ilaka kshetra wala wali
+    मेरा मेरी मेरे है हैं हूँ हूं मैं में से का की के ये यह वो वह रहता रहती रहते जी हाँ हां नंबर नम्बर
+    पिन कोड पिनकोड एपिक वोटर आईडी कार्ड फोन फ़ोन मोबाइल हमारा हमारी अपना अपनी गाँव गांव शहर ज़िला जिला
+    इलाका क्षेत्र विधानसभा सीट वाला वाली""".split()
+)
+
+
+def is_bare_answer(text: str, patterns: list[re.Pattern[str]]) -> bool:
+    """True when the text is only answer values (EPIC, PIN, phone, place...) and words that wrap an answer."""
+    normalized = _normalized(text)
+    rest, found = normalized, False
+    for pattern in patterns:
+        rest, count = pattern.subn(" ", rest)
+        found = found or count > 0
+    leftover = _SEPARATORS.split(rest)
+    return found and all(not token or token in ANSWER_WORDS for token in leftover)
+
+
 _SEPARATORS = re.compile(r"[\s.,!?।;:'\"()/\\\-]+")
 
 

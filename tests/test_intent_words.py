@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from rasa_ext.intent_words import asks_for_a_person, form_numbers, words
+import pytest
+import yaml
+
+from bot.settings import ROOT
+from rasa_ext.intent_words import asks_for_a_person, form_numbers, is_bare_answer, words
 
 
 @pytest.mark.parametrize(
@@ -76,3 +80,34 @@ def test_form_numbers_in_english_hindi_and_hinglish(text: str, forms: set[str]) 
 def test_words_are_letters_only(text: str, expected: list[str]) -> None:
     """A message with no known word falls back (rasa_ext/intent_routing.py); codes and numbers never count."""
     assert words(text) == expected
+
+
+def _answer_patterns() -> list[re.Pattern[str]]:
+    """The entity regexes the routing component learns from nlu/entities.yml (its ``answer_entities``)."""
+    blocks = yaml.safe_load((ROOT / "nlu" / "entities.yml").read_text(encoding="utf-8"))["nlu"]
+    wanted = {"epic_number", "pin_code", "phone_number", "constituency", "state"}
+    return [
+        re.compile(line.strip()[2:], re.IGNORECASE)
+        for block in blocks
+        if block.get("regex") in wanted
+        for line in block["examples"].splitlines()
+        if line.strip().startswith("- ")
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ABC1234567", "it's abc 1234567", "मेरा एपिक नंबर XYZ७६५४३२१ है", "mera pin code 800001 hai", "pin 800 001",
+     "+91 98765 43210", "Varanasi", "main lucknow se hu", "मैं वाराणसी में रहता हूँ", "bihar"],
+)  # fmt: skip
+def test_a_bare_answer_is_recognised(text: str) -> None:
+    assert is_bare_answer(text, _answer_patterns())
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["yes", "my epic number", "ABC1234567 ka status kya hai", "where is the booth in varanasi", "form 6",
+     "call 1950", "पटना में वोटिंग कब है", "lucknow ka mausam kaisa hai", ""],
+)  # fmt: skip
+def test_a_question_with_a_value_in_it_is_not_a_bare_answer(text: str) -> None:
+    assert not is_bare_answer(text, _answer_patterns())
