@@ -133,8 +133,8 @@ async def test_subscribe_mid_form_stop_and_delete_my_data_leave_nothing_but_the_
     assert "at most 2 messages a week" in notice.text and notice.reply_markup is not None
     await say("/affirm", button=True)
     assert await redis.sismember(keys.SUBSCRIBERS, conversation)
-    # consent_notice_version in domain.yml: 2 since utter_subscribe_notice was reworded (issue 19)
-    assert (await redis.hgetall(keys.consent(conversation)))["notice_version"] == "2"
+    # consent_notice_version in domain.yml: 3 since the Hindi notice names "मैसेज बंद करो" (issue 16)
+    assert (await redis.hgetall(keys.consent(conversation)))["notice_version"] == "3"
 
     asked = await say("find my polling station")
     assert any("EPIC" in text for text in asked), asked
