@@ -39,35 +39,58 @@ async def _intent(session: aiohttp.ClientSession, url: str, text: str) -> str:
         return str(parsed["intent"]["name"])
 
 
+def held_out_sets() -> dict[str, dict[str, list[tuple[str, str]]]]:
+    """Every held-out set: file stem -> language -> (gold intent, text).
+
+    A language maps either to intents (``{intent: [texts]}``; ``out_of_scope`` among them) or, in the
+    everyday sets, straight to a list of texts that are all out of scope.
+    """
+    sets: dict[str, dict[str, list[tuple[str, str]]]] = {}
+    for path in sorted(DATA.glob("heldout_*.yml")):
+        by_language = yaml.safe_load(path.read_text(encoding="utf-8"))
+        sets[path.stem] = {
+            language: [(intent, t) for intent, texts in value.items() for t in texts]
+            if isinstance(value, dict)
+            else [("out_of_scope", t) for t in value]
+            for language, value in by_language.items()
+        }
+    return sets
+
+
+def score(pairs: list[tuple[str, str]]) -> dict[str, float]:
+    """Accuracy and macro-F1 of the in-scope messages, and the share of out-of-scope ones refused."""
+    in_scope = [(g, p) for g, p in pairs if g != "out_of_scope"]
+    everyday = [p for g, p in pairs if g == "out_of_scope"]
+    figures: dict[str, float] = {}
+    if in_scope:
+        figures |= {"examples": len(in_scope), "accuracy": round(sum(g == p for g, p in in_scope) / len(in_scope), 4),
+                    "macro_f1": round(macro_f1(in_scope), 4)}  # fmt: skip
+    if everyday:
+        figures |= {"everyday_examples": len(everyday),
+                    "everyday_refused": round(sum(p in REFUSED for p in everyday) / len(everyday), 4)}  # fmt: skip
+    return figures
+
+
 async def test_held_out_messages_per_language(rasa_stack: dict[str, str]) -> None:
-    intents = yaml.safe_load((DATA / "heldout_intents.yml").read_text(encoding="utf-8"))
-    everyday: dict[str, list[str]] = defaultdict(list)
-    for path in sorted(DATA.glob("heldout_out_of_scope*.yml")):
-        for language, texts in yaml.safe_load(path.read_text(encoding="utf-8")).items():
-            everyday[language] += texts
-    scores: dict[str, dict[str, float]] = defaultdict(dict)
+    by_language: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    per_set: dict[str, dict[str, dict[str, float]]] = defaultdict(dict)
     misses: list[str] = []
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
-        for language, by_intent in intents.items():
-            pairs = []
-            for intent, texts in by_intent.items():
-                for text in texts:
+        for name, languages in held_out_sets().items():
+            for language, items in languages.items():
+                pairs = []
+                for gold, text in items:
                     predicted = await _intent(session, rasa_stack["rasa_url"], text)
-                    pairs.append((intent, predicted))
-                    if predicted != intent:
-                        misses.append(f"{language}: {text!r} {intent} -> {predicted}")
-            scores[language]["examples"] = len(pairs)
-            scores[language]["accuracy"] = round(sum(g == p for g, p in pairs) / len(pairs), 4)
-            scores[language]["macro_f1"] = round(macro_f1(pairs), 4)
-        for language, texts in everyday.items():
-            predicted = [await _intent(session, rasa_stack["rasa_url"], text) for text in texts]
-            pairs_oos = zip(texts, predicted, strict=True)
-            misses += [f"{language}: {t!r} out_of_scope -> {p}" for t, p in pairs_oos if p not in REFUSED]
-            scores[language]["everyday_examples"] = len(texts)
-            scores[language]["everyday_refused"] = round(sum(p in REFUSED for p in predicted) / len(texts), 4)
+                    pairs.append((gold, predicted))
+                    if predicted != gold and not (gold == "out_of_scope" and predicted in REFUSED):
+                        misses.append(f"{name} {language}: {text!r} {gold} -> {predicted}")
+                per_set[name][language] = score(pairs)
+                by_language[language] += pairs
+    scores = {language: score(pairs) for language, pairs in by_language.items()}
     out = ROOT / "results" / "nlu"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "heldout.json").write_text(json.dumps({"scores": scores, "misses": misses}, indent=2, ensure_ascii=False))
+    report = {"scores": scores, "per_set": per_set, "misses": misses}
+    (out / "heldout.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
 
     assert set(scores) == {"en", "hi", "hinglish"}
     below = {
