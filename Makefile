@@ -105,8 +105,10 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
 # Long (trains stock Rasa once into results/bench/, then about 10 minutes) and noisy: not part of `make test`.
-bench: setup
+# Then NLU parses/s of the current model against the pipeline and data before issue 16 (benchmarks/nlu_speed.py).
+bench: setup train
 	$(PY) -m benchmarks.e2e $(BENCH_ARGS)
+	$(PY) -m benchmarks.nlu_speed $(NLU_BENCH_ARGS)
 
 clean:
 	rm -rf models results .run .pytest_cache
