@@ -10,7 +10,7 @@ VENV := .venv
 VENV_RASA := .venv-rasa
 RASA := $(VENV_RASA)/bin/rasa
 PY := $(VENV)/bin/python
-TRAIN_INPUTS := config.yml domain.yml $(sort $(wildcard nlu/*.yml stories/*.yml))
+TRAIN_INPUTS := config.yml domain.yml data/places.txt $(sort $(wildcard nlu/*.yml stories/*.yml))
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 

@@ -11,7 +11,8 @@
 - **A bare answer is an answer.** A message that is only values the entity patterns know (an EPIC
   number, a PIN code, a phone number, a constituency or state) and the words that wrap an answer ("my
   pin is 800001", "मेरा एपिक नंबर ABC1234567 है") is ``inform``, whatever the n-grams of an unseen code
-  or place name suggest (``answer_entities`` in config.yml; the regexes are nlu/entities.yml's).
+  or place name suggest (``answer_entities`` in config.yml; the regexes are nlu/entities.yml's; place
+  names beyond the constituencies of data/ come from ``answer_places``, a file of one name a line).
 - **Form numbers route.** "form 8 kya hota hai" and "फॉर्म 8 कैसे भरें" name the form: the intent is
   the one configured for that number (``form_intents`` in config.yml), when the classifier already
   thought the message was about some form or was unsure.  A number whose intent was not trained is
@@ -35,7 +36,7 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from rasa_ext.intent_words import asks_for_a_person, form_numbers, is_bare_answer, words
+from rasa_ext.intent_words import asks_for_a_person, form_numbers, is_bare_answer, read_places, words
 
 ASK_HUMAN = "ask_human"
 INFORM = "inform"
@@ -64,6 +65,8 @@ class IntentRouting(GraphComponent, IntentClassifier):
             "topic_min_ratio": 3.0,
             # The entity regexes (nlu/entities.yml) whose values, alone, make a message an answer (inform).
             "answer_entities": ["epic_number", "pin_code", "phone_number", "constituency", "state"],
+            # A file of place names (one a line, read when training, kept in the model); none when empty.
+            "answer_places": "",
             "non_topic_intents": [
                 "greet",
                 "goodbye",
@@ -81,7 +84,7 @@ class IntentRouting(GraphComponent, IntentClassifier):
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  trained: set[str] | None = None, vocabulary: set[str] | None = None,
-                 answer_patterns: list[str] | None = None) -> None:  # fmt: skip
+                 answer_patterns: list[str] | None = None, places: frozenset[str] = frozenset()) -> None:  # fmt: skip
         self._config = config
         self._storage = model_storage
         self._resource = resource
@@ -89,6 +92,7 @@ class IntentRouting(GraphComponent, IntentClassifier):
         self._vocabulary = vocabulary or set()
         self._answer_sources = answer_patterns or []
         self._answer_patterns = [re.compile(p, re.IGNORECASE) for p in self._answer_sources]
+        self._places = places
 
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
@@ -101,10 +105,13 @@ class IntentRouting(GraphComponent, IntentClassifier):
         wanted = set(self._config["answer_entities"])
         self._answer_sources = [r["pattern"] for r in training_data.regex_features if r.get("name") in wanted]
         self._answer_patterns = [re.compile(p, re.IGNORECASE) for p in self._answer_sources]
+        places_file = self._config["answer_places"]
+        self._places = read_places(places_file) if places_file else frozenset()
         with self._storage.write_to(self._resource) as directory:
             (directory / "intents.txt").write_text("\n".join(sorted(self._trained)), encoding="utf-8")
             (directory / "vocabulary.txt").write_text("\n".join(sorted(self._vocabulary)), encoding="utf-8")
             (directory / "answers.json").write_text(json.dumps(self._answer_sources), encoding="utf-8")
+            (directory / "places.txt").write_text("\n".join(sorted(self._places)), encoding="utf-8")
         return self._resource
 
     @classmethod
@@ -116,9 +123,11 @@ class IntentRouting(GraphComponent, IntentClassifier):
                 vocabulary = set((directory / "vocabulary.txt").read_text(encoding="utf-8").split())
                 answers_file = directory / "answers.json"
                 answers = json.loads(answers_file.read_text(encoding="utf-8")) if answers_file.exists() else []
+                places_file = directory / "places.txt"
+                places = read_places(places_file) if places_file.exists() else frozenset()
         except (ValueError, FileNotFoundError):
-            trained, vocabulary, answers = set(), set(), []
-        return cls(config, model_storage, resource, trained, vocabulary, answers)
+            trained, vocabulary, answers, places = set(), set(), [], frozenset()
+        return cls(config, model_storage, resource, trained, vocabulary, answers, places)
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
@@ -131,7 +140,7 @@ class IntentRouting(GraphComponent, IntentClassifier):
         name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
         if not text or name is None:
             return
-        if INFORM in self._trained and is_bare_answer(text, self._answer_patterns):
+        if INFORM in self._trained and is_bare_answer(text, self._answer_patterns, self._places):
             if name != INFORM:
                 self._set(message, INFORM)
             return

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from pathlib import Path
 
 MAX_CHARS = 300
 
@@ -78,15 +79,35 @@ ANSWER_WORDS = frozenset(
 )
 
 
-def is_bare_answer(text: str, patterns: list[re.Pattern[str]]) -> bool:
-    """True when the text is only answer values (EPIC, PIN, phone, place...) and words that wrap an answer."""
+def is_bare_answer(text: str, patterns: list[re.Pattern[str]], places: frozenset[str] = frozenset()) -> bool:
+    """True when the text is only answer values (EPIC, PIN, phone, a place...) and words that wrap an answer.
+
+    ``patterns`` are entity regexes; ``places`` are place names (lower case, words separated by one space)
+    of up to three words.
+    """
     normalized = _normalized(text)
     rest, found = normalized, False
     for pattern in patterns:
         rest, count = pattern.subn(" ", rest)
         found = found or count > 0
-    leftover = _SEPARATORS.split(rest)
-    return found and all(not token or token in ANSWER_WORDS for token in leftover)
+    tokens = [t for t in _SEPARATORS.split(rest) if t]
+    i = 0
+    while i < len(tokens):
+        for size in (3, 2, 1):
+            if " ".join(tokens[i : i + size]) in places:
+                found, i = True, i + size
+                break
+        else:
+            if tokens[i] not in ANSWER_WORDS:
+                return False
+            i += 1
+    return found
+
+
+def read_places(path: str | Path) -> frozenset[str]:
+    """Place names from a file, one a line, normalised as ``is_bare_answer`` compares them."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return frozenset(" ".join(t for t in _SEPARATORS.split(_normalized(line)) if t) for line in lines if line.strip())
 
 
 _SEPARATORS = re.compile(r"[\s.,!?।;:'\"()/\\\-]+")

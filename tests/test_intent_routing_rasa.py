@@ -32,7 +32,7 @@ async def parse(rasa_url: str, text: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     "text",
     ["DLW4821937", "it's xyz 7654321", "मेरा पिन कोड 302017 है", "mera mobile 98765 43210 hai", "Varanasi",
-     "मैं पटना साहिब से हूँ"],
+     "मैं पटना साहिब से हूँ", "jaipur", "main gorakhpur se hu", "इंदौर"],
 )  # fmt: skip
 async def test_a_bare_answer_is_inform(rasa_stack: dict[str, str], text: str) -> None:
     assert (await parse(rasa_stack["rasa_url"], text))["intent"]["name"] == "inform"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import yaml
 
 from bot.settings import ROOT
-from rasa_ext.intent_words import asks_for_a_person, form_numbers, is_bare_answer, words
+from rasa_ext.intent_words import asks_for_a_person, form_numbers, is_bare_answer, read_places, words
 
 
 @pytest.mark.parametrize(
@@ -111,3 +112,14 @@ def test_a_bare_answer_is_recognised(text: str) -> None:
 )  # fmt: skip
 def test_a_question_with_a_value_in_it_is_not_a_bare_answer(text: str) -> None:
     assert not is_bare_answer(text, _answer_patterns())
+
+
+def test_a_bare_place_name_from_the_places_file_is_an_answer(tmp_path: Path) -> None:
+    places_file = tmp_path / "places.txt"
+    places_file.write_text("Jaipur\ngorakhpur   sadar\nगोरखपुर\n", encoding="utf-8")
+    places = read_places(places_file)
+    assert places == {"jaipur", "gorakhpur sadar", "गोरखपुर"}
+    for text in ["jaipur", "Gorakhpur Sadar", "main jaipur se hu", "मेरा गाँव गोरखपुर में है", "jaipur 302017"]:
+        assert is_bare_answer(text, _answer_patterns(), places), text
+    for text in ["jaipur me booth kahan hai", "gorakhpur", "sadar", "jaipur ka mausam"]:
+        assert not is_bare_answer(text, _answer_patterns(), places), text
