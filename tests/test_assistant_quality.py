@@ -3,7 +3,7 @@
 - ``rasa data validate`` is clean: no unused intents, no story/rule conflicts, no
   warning about our data except responses Rasa cannot see being used (those sent by
   custom actions and form questions, checked here against the code instead);
-- 5-fold cross-validation (seeded folds): intent macro-F1 >= 0.95 overall and >= 0.94 for English,
+- 5-fold cross-validation (seeded folds): intent macro-F1 >= 0.96 overall and >= 0.96 for English,
   Hindi and Hinglish each (split by the ``metadata.lang`` of every NLU example), and accuracy per
   language in ``results/nlu/f1_by_language.json``;
 - the conversation tests (``tests/conversations``) pass end to end, NLU included;
@@ -32,12 +32,11 @@ from bot.settings import ROOT
 
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 RESULTS = ROOT / "results"
-# Issue 16 asks for 0.96 in each language; measured 2026-12-02 on these folds: en 0.954, hi 0.951,
-# hinglish 0.961, overall 0.955 (docs/content.md section 13); merged with main (issue 19's new
-# intents) en 0.953, hi 0.944, hinglish 0.960, overall 0.952. The bar sits just under what is reached,
-# so a change that makes things worse fails; raise it to 0.96 when the data gets there.
-F1_OVERALL = 0.95
-F1_PER_LANGUAGE = 0.94
+# Issue 16's bar: 0.96 in each language.  Measured 2026-12-02 on these folds (8,979 examples): en 0.963,
+# hi 0.962, hinglish 0.976, overall 0.967 (docs/content.md section 13).  The folds are re-drawn whenever an
+# example is added or removed, which moves a language by up to +-0.005: after changing nlu/, run this test.
+F1_OVERALL = 0.96
+F1_PER_LANGUAGE = 0.96
 LANGUAGES = ("en", "hi", "hinglish")
 _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 _UNUSED_RESPONSE = re.compile(r"The utterance '(\w+)' is not used in any story or rule\.")
